@@ -1,0 +1,37 @@
+# PressQA: `make run` sets everything up and serves http://127.0.0.1:8000; `make test` runs the tests.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install index run serve test lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch is pinned in pyproject.toml to the CPU wheel on this machine's disk.
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+index: install
+	$(BIN)/pressqa ingest corpus/
+
+run: index
+	$(BIN)/pressqa serve --host $(HOST) --port $(PORT)
+
+serve: install
+	$(BIN)/pressqa serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+clean:
+	rm -rf $(VENV) index/*.faiss index/*.sqlite index/manifest.json index/bm25 eval/results

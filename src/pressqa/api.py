@@ -1,0 +1,92 @@
+"""The HTTP API: /ask, /documents, /health, served by FastAPI."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from pressqa import __version__
+from pressqa.api_models import (
+    AskRequest,
+    AskResponse,
+    DocumentOut,
+    DocumentSummary,
+    Health,
+    ask_response,
+    document_out,
+    document_summary,
+)
+from pressqa.config import Settings, get_settings
+from pressqa.index import IndexNotReady
+from pressqa.qa import PressQA
+
+router = APIRouter()
+
+
+def get_engine(request: Request) -> PressQA:
+    return request.app.state.engine
+
+
+Engine = Annotated[PressQA, Depends(get_engine)]
+
+
+@router.post("/ask", response_model=AskResponse, summary="Answer a question with cited passages")
+def ask(body: AskRequest, engine: Engine) -> AskResponse:
+    result = engine.ask(body.question, body.top_k, body.mode, body.to_filters())
+    return ask_response(result)
+
+
+@router.get("/documents", response_model=list[DocumentSummary], summary="List indexed releases")
+def list_documents(engine: Engine) -> list[DocumentSummary]:
+    return [document_summary(d) for d in engine.index.documents()]
+
+
+@router.get("/documents/{doc_id:path}", response_model=DocumentOut, summary="One release with its full text")
+def get_document(doc_id: str, engine: Engine) -> DocumentOut:
+    doc = engine.index.document(doc_id)
+    if doc is None:
+        raise HTTPException(status_code=404, detail=f"No document with id {doc_id!r}.")
+    return document_out(doc)
+
+
+@router.get("/health", response_model=Health, summary="Model, index size and version")
+def health(engine: Engine) -> Health:
+    index = engine.index
+    return Health(
+        status="ok",
+        model=index.manifest.get("model", ""),
+        documents=index.document_count(),
+        chunks=index.chunk_count(),
+        version=__version__,
+    )
+
+
+async def _index_not_ready(request: Request, exc: IndexNotReady) -> JSONResponse:
+    return JSONResponse(status_code=503, content={"detail": str(exc)})
+
+
+async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 with one readable sentence per problem, plus the structured list."""
+    problems = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+        problems.append(f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg", "invalid"))
+    errors = jsonable_encoder(exc.errors(), custom_encoder={Exception: str})
+    return JSONResponse(status_code=422, content={"detail": "; ".join(problems), "errors": errors})
+
+
+def create_app(settings: Settings | None = None, engine: PressQA | None = None) -> FastAPI:
+    """The API app; the engine loads the model and index on the first request that needs them."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="PressQA",
+        version=__version__,
+        description="Ask questions of press releases; get extractive answers with cited passages.",
+    )
+    app.state.engine = engine or PressQA(settings)
+    app.include_router(router)
+    app.add_exception_handler(IndexNotReady, _index_not_ready)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    return app

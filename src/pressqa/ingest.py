@@ -1,0 +1,129 @@
+"""Bring the index in line with a set of files: embed new or changed releases, drop deleted ones."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pressqa.analyze import Analyzer
+from pressqa.chunk import chunk_document
+from pressqa.config import Settings
+from pressqa.embed import Embedder, passage_text
+from pressqa.index import Index, IndexNotReady
+from pressqa.load import content_hash, load_paths
+from pressqa.schema import Document
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    chunks: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+def chunking_settings(settings: Settings) -> dict:
+    return {"max_tokens": settings.chunk_tokens, "overlap_sentences": settings.chunk_overlap_sentences}
+
+
+def open_for_writing(settings: Settings, embedder: Embedder, rebuild: bool = False) -> Index:
+    """The existing index, or a new one when asked, absent, or built with other chunking."""
+    chunking = chunking_settings(settings)
+    if not rebuild:
+        try:
+            index = Index.load(settings.index_dir, settings.model_name, embedder.dimension)
+            if index.manifest.get("chunking") == chunking:
+                return index
+            index.close()
+        except IndexNotReady:
+            if (settings.index_dir / "manifest.json").exists():
+                raise
+    return Index.create(settings.index_dir, settings.model_name, embedder.dimension, chunking)
+
+
+def ingest(
+    paths: list[Path],
+    settings: Settings,
+    embedder: Embedder,
+    analyzer: Analyzer,
+    rebuild: bool = False,
+    progress: bool = False,
+) -> IngestReport:
+    """Sync the index with the releases under `paths`; each path is its own origin for deletions."""
+    report = IngestReport()
+    index = open_for_writing(settings, embedder, rebuild)
+    try:
+        todo: list[tuple[Document, str, str]] = []
+        for root in paths:
+            todo += _plan(index, root, report)
+        report.chunks = add_documents(index, todo, settings, embedder, analyzer, progress)
+        index.save()
+    finally:
+        index.close()
+    return report
+
+
+def _plan(index: Index, root: Path, report: IngestReport) -> list[tuple[Document, str, str]]:
+    """Drop the releases gone from `root`; return (document, hash, origin) for the new or changed ones."""
+    loaded = load_paths([root])
+    report.errors += loaded.errors
+    origin = str(root.resolve())
+    known = index.hashes(origin)
+    todo = []
+    for doc in loaded.documents:
+        doc_hash = content_hash(doc)
+        if known.get(doc.doc_id, ("", None))[0] == doc_hash:
+            report.unchanged += 1
+            continue
+        (report.updated if doc.doc_id in known else report.added).append(doc.doc_id)
+        todo.append((doc, doc_hash, origin))
+    seen = {d.doc_id for d in loaded.documents}
+    failed = {Path(source).resolve() for source, _ in loaded.errors}
+    gone = [d for d, (_, source) in known.items() if d not in seen and not _failed(source, root, failed)]
+    index.remove(gone)
+    report.removed += gone
+    return todo
+
+
+def add_documents(
+    index: Index,
+    docs: list[tuple[Document, str, str]],
+    settings: Settings,
+    embedder: Embedder,
+    analyzer: Analyzer,
+    progress: bool = False,
+) -> int:
+    """Analyse, chunk and embed `docs` and add them to `index` (not yet saved); returns the chunk count."""
+    if not docs:
+        return 0
+    analyses = analyzer.analyze([d for d, _, _ in docs])
+    chunked = [
+        chunk_document(doc, analysis, embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_sentences)
+        for (doc, _, _), analysis in zip(docs, analyses, strict=True)
+    ]
+    # One encode call for chunks and sentences keeps batches full and shows one progress bar.
+    chunk_texts = [
+        passage_text(doc.title, c.text) for (doc, _, _), chunks in zip(docs, chunked, strict=True) for c in chunks
+    ]
+    sentence_texts = [
+        doc.text[s.start : s.end]
+        for (doc, _, _), chunks in zip(docs, chunked, strict=True)
+        for c in chunks
+        for s in c.sentences
+    ]
+    vectors = embedder.encode(chunk_texts + sentence_texts, progress=progress)
+    chunk_vectors, sentence_vectors = vectors[: len(chunk_texts)], vectors[len(chunk_texts) :]
+    c_pos = s_pos = 0
+    for (doc, doc_hash, origin), chunks in zip(docs, chunked, strict=True):
+        per_chunk = []
+        for c in chunks:
+            per_chunk.append(sentence_vectors[s_pos : s_pos + len(c.sentences)])
+            s_pos += len(c.sentences)
+        index.add(doc, doc_hash, chunks, chunk_vectors[c_pos : c_pos + len(chunks)], per_chunk, origin)
+        c_pos += len(chunks)
+    return c_pos
+
+
+def _failed(source: str | None, root: Path, failed: set[Path]) -> bool:
+    """Whether a known document's file failed to load this time (it is kept, not dropped)."""
+    return root.resolve() in failed or (source is not None and (root / source).resolve() in failed)

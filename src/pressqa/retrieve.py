@@ -1,0 +1,78 @@
+"""Dense, BM25 and hybrid (reciprocal rank fusion) retrieval of passages from the index."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+from pressqa.index import Index
+from pressqa.schema import Passage
+
+
+class Mode(StrEnum):
+    hybrid = "hybrid"
+    dense = "dense"
+    bm25 = "bm25"
+
+
+@dataclass
+class Filters:
+    date_from: str | None = None
+    date_to: str | None = None
+    doc_ids: list[str] | None = None
+
+    def active(self) -> bool:
+        return bool(self.date_from or self.date_to or self.doc_ids is not None)
+
+
+@dataclass
+class Retrieved:
+    passages: list[Passage]
+    sentence_vectors: dict[int, np.ndarray]  # chunk id → its sentences' vectors, for the reader
+
+
+def rrf(rankings: list[list[int]], k: int = 60) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion: each id scores sum(1 / (k + rank)), ranks counted from 1."""
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+class Retriever:
+    def __init__(self, index: Index, candidates: int = 50, rrf_k: int = 60) -> None:
+        self.index = index
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+
+    def retrieve(
+        self,
+        question: str,
+        query_vector: np.ndarray | None,
+        top_k: int,
+        mode: Mode = Mode.hybrid,
+        filters: Filters | None = None,
+    ) -> Retrieved:
+        allowed = None
+        if filters and filters.active():
+            allowed = self.index.chunk_ids(filters.doc_ids, filters.date_from, filters.date_to)
+        dense = self.index.search_dense(query_vector, self.candidates, allowed) if mode != Mode.bm25 else []
+        sparse = self.index.search_bm25(question, self.candidates, allowed) if mode != Mode.dense else []
+        if mode == Mode.hybrid:
+            ranked = rrf([[i for i, _ in dense], [i for i, _ in sparse]], self.rrf_k)
+        else:
+            ranked = dense or sparse
+        return self._passages(ranked[:top_k], dict(dense))
+
+    def _passages(self, ranked: list[tuple[int, float]], dense: dict[int, float]) -> Retrieved:
+        ids = [i for i, _ in ranked]
+        found = self.index.chunks(ids)
+        docs = self.index.metadata({chunk.doc_id for chunk, _ in found.values()})
+        passages, vectors = [], {}
+        for chunk_id, score in ranked:
+            chunk, sentence_vectors = found[chunk_id]
+            doc = docs[chunk.doc_id]
+            passages.append(Passage(chunk, doc.title, doc.date, doc.source, float(score), dense.get(chunk_id)))
+            vectors[chunk_id] = sentence_vectors
+        return Retrieved(passages, vectors)

@@ -1,0 +1,52 @@
+"""Shared fixtures: the real model, a real index built from corpus/ in a temporary folder, an API client."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pressqa.api import create_app
+from pressqa.config import Settings
+from pressqa.ingest import ingest
+from pressqa.qa import PressQA
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+SHARED = ROOT.parent / "shared"
+
+
+def make_settings(tmp: Path, **overrides) -> Settings:
+    return Settings(index_dir=tmp / "index", corpus_dir=tmp / "corpus", **overrides)
+
+
+@pytest.fixture(scope="session")
+def models(tmp_path_factory) -> PressQA:
+    """An engine whose embedder and analyzer are loaded once and shared by every test."""
+    return PressQA(make_settings(tmp_path_factory.mktemp("models")))
+
+
+@pytest.fixture(scope="session")
+def corpus_engine(tmp_path_factory, models) -> PressQA:
+    """An engine over a real index built from a copy of corpus/."""
+    tmp = tmp_path_factory.mktemp("corpus_index")
+    shutil.copytree(CORPUS, tmp / "corpus")
+    settings = make_settings(tmp)
+    report = ingest([settings.corpus_dir], settings, models.embedder, models.analyzer)
+    assert len(report.added) == 3 and not report.errors
+    engine = PressQA(settings)
+    engine.embedder = models.embedder
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="session")
+def client(corpus_engine) -> TestClient:
+    with TestClient(create_app(corpus_engine.settings, corpus_engine)) as test_client:
+        yield test_client
+
+
+@pytest.fixture()
+def tmp_settings(tmp_path) -> Settings:
+    (tmp_path / "corpus").mkdir()
+    return make_settings(tmp_path)

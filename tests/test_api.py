@@ -1,0 +1,101 @@
+import pytest
+from fastapi.testclient import TestClient
+
+from pressqa.api import create_app
+from pressqa.qa import PressQA
+
+GOLDEN = "001_dddbf5ee798e36f0.txt"
+
+
+def test_ask_golden_answer_with_citation(client):
+    response = client.post("/ask", json={"question": "When did CT041 receive RMAT?"})
+    assert response.status_code == 200
+    body = response.json()
+    answer = body["answer"]
+    assert answer["text"] == "January 2022" and answer["doc_id"] == GOLDEN
+    assert 0 < answer["score"] <= 1
+    doc = client.get(f"/documents/{GOLDEN}").json()
+    assert doc["text"][answer["start"] : answer["end"]] == "January 2022"
+    cited = [p for p in body["passages"] if p["chunk_id"] == answer["chunk_id"]]
+    assert cited and cited[0]["title"].startswith("Moderna and China")
+    assert doc["text"][cited[0]["start"] : cited[0]["end"]] == cited[0]["text"]
+    assert set(body["timings_ms"]) >= {"embed", "retrieve", "read", "total"}
+
+
+def test_ask_unanswerable_returns_null_answer_and_passages(client):
+    body = client.post("/ask", json={"question": "Who is the CEO of Pfizer?"}).json()
+    assert body["answer"] is None and body["passages"]
+
+
+def test_ask_top_k_mode_and_filters(client):
+    body = client.post(
+        "/ask",
+        json={
+            "question": "plasmid manufacturing in China",
+            "top_k": 2,
+            "mode": "bm25",
+            "filters": {"doc_ids": ["002_0a94835ec6db6944.txt"]},
+        },
+    ).json()
+    assert len(body["passages"]) == 2
+    assert {p["doc_id"] for p in body["passages"]} == {"002_0a94835ec6db6944.txt"}
+    dated = client.post("/ask", json={"question": "collaboration", "filters": {"date_from": "2021-01-01"}}).json()
+    assert {p["date"] for p in dated["passages"]} == {"2021-07-31"}
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({"question": ""}, "empty"),
+        ({"question": "   \n "}, "empty"),
+        ({"question": "x" * 1001}, "longer than 1000"),
+        ({"question": "When\x00 did"}, "control characters"),
+        ({"question": 42}, "string"),
+        ({}, "question"),
+        ({"question": "ok?", "top_k": 0}, "top_k"),
+        ({"question": "ok?", "top_k": 500}, "at most 50"),
+        ({"question": "ok?", "mode": "magic"}, "mode"),
+        ({"question": "ok?", "filters": {"colour": "red"}}, "colour"),
+        ({"question": "ok?", "filters": {"date_from": "31/12/2020"}}, "date_from"),
+        ({"question": "ok?", "filters": {"date_from": "2021-01-01", "date_to": "2020-01-01"}}, "after"),
+        ({"question": "ok?", "extra": 1}, "extra"),
+    ],
+)
+def test_ask_rejects_bad_input_with_readable_422(client, body, fragment):
+    response = client.post("/ask", json=body)
+    assert response.status_code == 422
+    assert fragment in response.json()["detail"]
+
+
+def test_ask_rejects_invalid_json(client):
+    response = client.post("/ask", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422 and "JSON" in response.json()["detail"]
+
+
+def test_documents_list_and_404(client):
+    docs = client.get("/documents").json()
+    assert [d["doc_id"] for d in docs] == sorted(d["doc_id"] for d in docs) and len(docs) == 3
+    assert {"title", "date", "source"} <= set(docs[0])
+    missing = client.get("/documents/nope.txt")
+    assert missing.status_code == 404 and "nope.txt" in missing.json()["detail"]
+
+
+def test_health_and_openapi(client):
+    health = client.get("/health").json()
+    assert health["status"] == "ok" and health["documents"] == 3 and health["model"] == "all-MiniLM-L6-v2"
+    assert health["chunks"] > 3
+    assert client.get("/openapi.json").json()["paths"]["/ask"]["post"]
+    assert client.get("/docs").status_code == 200
+
+
+def test_no_index_gives_503_with_the_command(tmp_settings, models):
+    engine = PressQA(tmp_settings)
+    engine.embedder = models.embedder
+    with TestClient(create_app(tmp_settings, engine)) as client:
+        for response in (
+            client.post("/ask", json={"question": "Anything?"}),
+            client.get("/documents"),
+            client.get("/health"),
+        ):
+            assert response.status_code == 503
+            assert "pressqa ingest" in response.json()["detail"]

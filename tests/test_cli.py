@@ -1,0 +1,55 @@
+import json
+import shutil
+
+import pytest
+from tests.conftest import CORPUS
+from typer.testing import CliRunner
+
+from pressqa.api_models import AskResponse
+from pressqa.cli import app
+from pressqa.config import get_settings
+
+runner = CliRunner()
+
+
+@pytest.fixture()
+def cli_env(tmp_path, monkeypatch):
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    monkeypatch.setenv("PRESSQA_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("PRESSQA_CORPUS_DIR", str(tmp_path / "corpus"))
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def test_ingest_ask_info(cli_env):
+    (cli_env / "corpus" / "broken.txt").write_bytes(b"\x00\x00")
+    result = runner.invoke(app, ["ingest"])
+    assert result.exit_code == 1  # one file failed; the rest is indexed
+    assert "3 added" in result.stdout and "broken.txt" in result.stderr
+
+    result = runner.invoke(app, ["ask", "When did CT041 receive RMAT?"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("January 2022")
+    assert "001_dddbf5ee798e36f0.txt, answer at chars" in result.stdout
+
+    result = runner.invoke(app, ["ask", "When did CT041 receive RMAT?", "--json", "--top-k", "2"])
+    body = AskResponse.model_validate_json(result.stdout)
+    assert body.answer.text == "January 2022" and len(body.passages) == 2
+
+    result = runner.invoke(app, ["ask", "Who is the CEO of Pfizer?"])
+    assert "The releases don't say." in result.stdout
+
+    result = runner.invoke(app, ["info"])
+    assert json.loads(result.stdout)["documents"] == 3
+
+
+def test_cli_errors_are_messages_not_tracebacks(cli_env):
+    result = runner.invoke(app, ["ask", "Anything?"])
+    assert result.exit_code == 1 and "pressqa ingest" in result.stderr and "Traceback" not in result.output
+    result = runner.invoke(app, ["ask", "   "])
+    assert result.exit_code == 2 and "empty" in result.stderr
+    result = runner.invoke(app, ["ask", "ok?", "--mode", "magic"])
+    assert result.exit_code == 2 and "mode" in result.stderr
+    result = runner.invoke(app, ["ingest", str(cli_env / "missing")])
+    assert result.exit_code == 1 and "no such file" in result.stderr

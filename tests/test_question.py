@@ -1,0 +1,45 @@
+import pytest
+
+from pressqa.question import (
+    AMOUNT,
+    COUNT,
+    DATE,
+    MONEY,
+    ORG,
+    PERCENT,
+    PERSON,
+    PERSON_ORG,
+    PHRASE,
+    PLACE,
+    expected_type,
+    key_terms,
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("When did CT041 receive RMAT?", DATE),
+        ("In what year was the institute founded?", DATE),
+        ("Who is the CEO of CARsgen?", PERSON),
+        ("Who partnered with Moderna?", PERSON_ORG),
+        ("How many countries does PackGene serve?", COUNT),
+        ("How much did Acme pay for Beta?", AMOUNT),
+        ("What percentage of revenue came from China?", PERCENT),
+        ("What price did Acme pay?", MONEY),
+        ("Where is GenScript headquartered?", PLACE),
+        ("Which city hosts the new plant?", PLACE),
+        ("Which company developed the vaccine?", ORG),
+        ("What did MilliporeSigma sign with GenScript?", PHRASE),
+        ("What designation did CT041 earn?", PHRASE),
+    ],
+)
+def test_expected_answer_type(question, expected):
+    assert expected_type(question) == expected
+
+
+def test_key_terms_are_names_codes_and_acronyms():
+    assert key_terms("When did CT041 receive RMAT?") == ("ct041", "rmat")
+    assert key_terms("Who is the CEO of Pfizer?") == ("ceo", "pfizer")
+    assert key_terms("What did Moderna's chief say?") == ("moderna",)
+    assert key_terms("what is the plan?") == ()

@@ -1,0 +1,92 @@
+import numpy as np
+import pytest
+
+from pressqa.question import analyze_question
+from pressqa.read import HeuristicReader, key_coverage, span_fit
+from pressqa.retrieve import Retrieved
+from pressqa.schema import Chunk, Passage, Span
+
+GOLDEN = "001_dddbf5ee798e36f0.txt"
+
+
+def test_golden_ct041_rmat(corpus_engine):
+    result = corpus_engine.ask("When did CT041 receive RMAT?")
+    answer = result.answer
+    assert answer is not None and answer.text == "January 2022"
+    assert answer.doc_id == GOLDEN
+    doc = corpus_engine.index.document(GOLDEN)
+    assert doc.text[answer.start : answer.end] == "January 2022"
+    cited = [p for p in result.passages if p.chunk.chunk_id == answer.chunk_id]
+    assert cited and cited[0].chunk.start <= answer.start < answer.end <= cited[0].chunk.end
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "doc_id"),
+    [
+        ("Who is the CEO of CARsgen?", "Zonghai", "000_141e616ab78fc2e8.txt"),
+        ("Where is GenScript headquartered?", "Nanjing", "002_0a94835ec6db6944.txt"),
+        ("When was the Shanghai Cancer Institute founded?", "1958", "000_141e616ab78fc2e8.txt"),
+        ("When did the FDA grant CT041 orphan drug designation?", "October 2020", GOLDEN),
+    ],
+)
+def test_typed_answers_over_the_corpus(corpus_engine, question, expected, doc_id):
+    answer = corpus_engine.ask(question).answer
+    assert answer is not None and expected in answer.text and answer.doc_id == doc_id
+    assert corpus_engine.index.document(doc_id).text[answer.start : answer.end] == answer.text
+
+
+@pytest.mark.parametrize("question", ["Who is the CEO of Pfizer?", "What is the capital of Australia?"])
+def test_unanswerable_questions_abstain(corpus_engine, question):
+    result = corpus_engine.ask(question)
+    assert result.answer is None
+    assert result.passages  # the closest passages are still returned
+
+
+def _retrieved(text: str, entities: list[Span], noun_chunks: list[Span], offset: int = 100) -> Retrieved:
+    chunk = Chunk(
+        "doc",
+        offset,
+        offset + len(text),
+        text,
+        [Span(offset, offset + len(text))],
+        [Span(offset + e.start, offset + e.end, e.label) for e in entities],
+        [Span(offset + n.start, offset + n.end, n.label) for n in noun_chunks],
+        chunk_id=7,
+    )
+    vectors = {7: np.ones((1, 4), dtype=np.float32) / 2}
+    return Retrieved([Passage(chunk, "Acme news", None, "doc", 1.0)], vectors)
+
+
+def test_typed_span_is_chosen_over_other_entities_and_offsets_are_document_offsets():
+    text = "Acme Corp. hired Jane Roe in March 2021 for $5 million."
+    retrieved = _retrieved(
+        text, [Span(0, 10, "ORG"), Span(17, 25, "PERSON"), Span(29, 39, "DATE"), Span(44, 54, "MONEY")], []
+    )
+    reader, query = HeuristicReader(), np.ones(4, dtype=np.float32) / 2
+    for question, expected in [
+        ("When did Acme hire Jane Roe?", "March 2021"),
+        ("Who did Acme hire?", "Jane Roe"),
+        ("How much did Acme pay to hire Jane Roe?", "$5 million"),
+    ]:
+        best = reader.read(question, query, retrieved)[0]
+        assert best.text == expected
+        assert text[best.start - 100 : best.end - 100] == expected
+
+
+def test_falls_back_to_the_sentence_when_no_span_fits():
+    text = "Acme Corp. hired Jane Roe."
+    retrieved = _retrieved(text, [Span(0, 10, "ORG"), Span(17, 25, "PERSON")], [])
+    best = HeuristicReader().read("When did Acme hire Jane Roe?", np.ones(4, np.float32) / 2, retrieved)[0]
+    assert (best.start, best.end) == (100, 100 + len(text))
+
+
+def test_span_fit_penalises_repeating_the_question():
+    info = analyze_question("Who hired Jane Roe?")
+    assert span_fit(info, "PERSON", "Jane Roe", 0, 8, [0]) == 0.0
+    assert span_fit(info, "ORG", "Acme Corp.", 0, 10, [0]) > 0.0
+
+
+def test_key_coverage_requires_the_question_names():
+    info = analyze_question("Who is the CEO of Pfizer?")
+    assert key_coverage(info, "Li is the CEO of CARsgen.") == 0.25
+    assert key_coverage(info, "Albert Bourla is the CEO of Pfizer.") == 1.0
