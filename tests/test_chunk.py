@@ -1,7 +1,6 @@
-from tests.conftest import CORPUS
-
 from pressqa.chunk import chunk_document
 from pressqa.load import load_paths, make_document
+from tests.conftest import CORPUS
 
 
 def test_chunk_offsets_round_trip_on_the_seed_corpus(models):

@@ -2,12 +2,12 @@ import json
 import shutil
 
 import pytest
-from tests.conftest import CORPUS
 from typer.testing import CliRunner
 
 from pressqa.api_models import AskResponse
 from pressqa.cli import app
 from pressqa.config import get_settings
+from tests.conftest import CORPUS
 
 runner = CliRunner()
 

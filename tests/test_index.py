@@ -2,10 +2,10 @@ import json
 
 import numpy as np
 import pytest
-from tests.conftest import CORPUS
 
 from pressqa.index import Index, IndexNotReady
 from pressqa.ingest import ingest
+from tests.conftest import CORPUS
 
 
 @pytest.fixture()

@@ -1,7 +1,6 @@
-from tests.conftest import CORPUS
-
 from pressqa.index import Index
 from pressqa.ingest import ingest
+from tests.conftest import CORPUS
 
 
 class CountingEmbedder:

@@ -1,9 +1,9 @@
 import json
 
 import pytest
-from tests.conftest import CORPUS
 
 from pressqa.load import LoadError, load_file, load_paths, normalize_text
+from tests.conftest import CORPUS
 
 
 def test_seed_corpus_loads_with_titles_and_dates():

@@ -112,6 +112,74 @@ def serve(
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
 
 
+@app.command("eval")
+def eval_command(
+    questions: Annotated[
+        Path | None, typer.Argument(help="Project-format JSONL (default eval/questions.jsonl).")
+    ] = None,
+    squad: Annotated[Path | None, typer.Option(help="SQuAD 1.1/2.0 JSON: indexed in a temporary folder.")] = None,
+    mode: Annotated[str, typer.Option(help="hybrid, dense or bm25.")] = "hybrid",
+    calibrate: Annotated[bool, typer.Option(help="Pick and save the no-answer threshold maximising F1.")] = False,
+    out: Annotated[Path, typer.Option(help="Folder for the JSON result and the report.")] = Path("eval/results"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result JSON.")] = False,
+) -> None:
+    """Score answers and retrieval against a question set; write JSON and a report with plots."""
+    from pressqa import evaluate as ev
+    from pressqa.ingest import ingest as run_ingest
+    from pressqa.qa import PressQA
+    from pressqa.report import print_table, write_outputs
+    from pressqa.retrieve import Mode
+
+    settings = get_settings()
+    try:
+        mode_value = Mode(mode)
+    except ValueError:
+        _fail(f"unknown mode {mode!r}: use hybrid, dense or bm25", 2)
+    engine = PressQA(settings)
+    progress = sys.stderr.isatty()
+    tmp = ev.temporary_folder()
+    try:
+        if squad:
+            documents, items = ev.load_squad(squad)
+            typer.echo(f"indexing {len(documents)} contexts of {squad} in a temporary folder", err=True)
+            ev.build_temporary_index(engine, documents, Path(tmp.name), progress)
+            name = squad.name
+        else:
+            path = questions or Path("eval/questions.jsonl")
+            items = ev.load_questions(path)
+            run_ingest([settings.corpus_dir], settings, engine.embedder, engine.analyzer, progress=progress)
+            name = path.name
+        result = ev.evaluate(engine, name, items, mode_value, progress)
+    except (ev.EvalInputError, IndexNotReady) as exc:
+        _fail(str(exc))
+    finally:
+        engine.close()
+        tmp.cleanup()
+    if calibrate:
+        _calibrate(result)
+    json_path, report_path = write_outputs(result, out)
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print_table(result)
+    typer.echo(f"results: {json_path}\nreport:  {report_path}", err=True)
+
+
+def _calibrate(result) -> None:
+    from pressqa.config import write_env_setting
+    from pressqa.evaluate import calibrate, summarize
+
+    before = summarize(result.records, result.threshold)["overall"]["f1"]
+    threshold, after = calibrate(result.records)
+    env_file = write_env_setting("PRESSQA_NO_ANSWER_THRESHOLD", f"{threshold:.4f}")
+    typer.echo(
+        f"no-answer threshold {result.threshold:.4f} → {threshold:.4f}: overall F1 {100 * before:.1f} → "
+        f"{100 * after:.1f} (saved to {env_file})",
+        err=True,
+    )
+    result.threshold = threshold
+
+
 @app.command()
 def info() -> None:
     """Show the index's manifest and settings."""

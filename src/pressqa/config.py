@@ -51,3 +51,12 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def write_env_setting(name: str, value: str, env_file: Path = Path(".env")) -> Path:
+    """Set `name=value` in the .env file the settings read, keeping its other lines."""
+    lines = env_file.read_text().splitlines() if env_file.exists() else []
+    lines = [line for line in lines if not line.startswith(f"{name}=")] + [f"{name}={value}"]
+    env_file.write_text("\n".join(lines) + "\n")
+    get_settings.cache_clear()
+    return env_file

@@ -4,12 +4,14 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy as np
+
 from pressqa.analyze import Analyzer
 from pressqa.config import Settings
 from pressqa.embed import Embedder
 from pressqa.index import Index
 from pressqa.read import HeuristicReader, Reader
-from pressqa.retrieve import Filters, Mode, Retriever
+from pressqa.retrieve import Filters, Mode, Retrieved, Retriever
 from pressqa.schema import Answer, Passage
 
 
@@ -60,21 +62,39 @@ class PressQA:
     def ask(
         self, question: str, top_k: int | None = None, mode: Mode = Mode.hybrid, filters: Filters | None = None
     ) -> AskResult:
-        top_k = top_k or self.settings.top_k
+        """Retrieve `top_k` passages and answer from them, or abstain."""
+        vector, retrieved, timings = self.retrieve(question, top_k or self.settings.top_k, mode, filters)
+        return self.answer(question, vector, retrieved, timings)
+
+    def retrieve(
+        self, question: str, top_k: int, mode: Mode = Mode.hybrid, filters: Filters | None = None
+    ) -> tuple[np.ndarray | None, Retrieved, dict[str, float]]:
+        """The question's vector (None in BM25 mode), the passages, and timings in ms."""
         t0 = time.perf_counter()
         vector = self.embedder.encode_query(question) if mode != Mode.bm25 else None
         t1 = time.perf_counter()
         retrieved = self.retriever.retrieve(question, vector, top_k, mode, filters)
         t2 = time.perf_counter()
+        return vector, retrieved, {"embed": _ms(t1 - t0), "retrieve": _ms(t2 - t1)}
+
+    def answer(
+        self, question: str, vector: np.ndarray | None, retrieved: Retrieved, timings: dict[str, float]
+    ) -> AskResult:
+        """Read the passages; keep the best candidate as the answer if it clears the threshold."""
+        t0 = time.perf_counter()
         if vector is None and retrieved.passages:
             vector = self.embedder.encode_query(question)  # the reader compares sentences by meaning
         candidates = self.reader.read(question, vector, retrieved)
-        t3 = time.perf_counter()
         best = candidates[0] if candidates else None
         answer = best if best and best.score >= self.settings.no_answer_threshold else None
-        timings = {"embed": t1 - t0, "retrieve": t2 - t1, "read": t3 - t2, "total": t3 - t0}
-        return AskResult(answer, retrieved.passages, best, {k: round(v * 1000, 2) for k, v in timings.items()})
+        timings = {**timings, "read": _ms(time.perf_counter() - t0)}
+        timings["total"] = round(timings["embed"] + timings["retrieve"] + timings["read"], 2)
+        return AskResult(answer, retrieved.passages, best, timings)
 
     def close(self) -> None:
         if "index" in self.__dict__:
             self.index.close()
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)

@@ -1,0 +1,244 @@
+"""Score answers and retrieval against a question set: the project's JSONL set or SQuAD-format JSON."""
+
+import json
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from pressqa.index import Index
+from pressqa.ingest import add_documents, chunking_settings
+from pressqa.load import content_hash, make_document
+from pressqa.metrics import abstention, answer_scores, first_hit_rank, mrr_at_k, percentiles, recall_at_k
+from pressqa.qa import PressQA
+from pressqa.retrieve import Mode
+from pressqa.schema import Document, Passage
+
+KS = (1, 3, 5, 10)
+
+
+class EvalInputError(ValueError):
+    """A question file that cannot be read; the message names the file and the line."""
+
+
+@dataclass
+class QAItem:
+    id: str
+    question: str
+    answers: list[str]
+    doc_id: str | None = None  # the gold document, when known
+
+
+@dataclass
+class Record:
+    """One question's outcome."""
+
+    id: str
+    question: str
+    answers: list[str]
+    prediction: str | None
+    candidate: str | None
+    score: float
+    em: float
+    f1: float
+    candidate_f1: float
+    hit_rank: int | None
+    cited_hit: bool
+    retrieval_ms: float
+    reader_ms: float
+    cited_doc: str | None = None
+    cited_passage: str | None = None
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+
+@dataclass
+class EvalResult:
+    name: str
+    threshold: float
+    records: list[Record] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        return summarize(self.records, self.threshold)
+
+    def to_json(self) -> dict:
+        return {
+            "set": self.name,
+            "threshold": self.threshold,
+            "summary": self.summary(),
+            "records": [asdict(r) for r in self.records],
+        }
+
+
+def load_questions(path: Path) -> list[QAItem]:
+    """The project's format: one {"id", "question", "answers", "source"?} object per line."""
+    items = []
+    for number, line in enumerate(_read(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            items.append(
+                QAItem(
+                    str(row.get("id", number)),
+                    str(row["question"]),
+                    [str(a) for a in row.get("answers", [])],
+                    row.get("source"),
+                )
+            )
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise EvalInputError(f"{path}:{number}: not a question object ({exc})") from exc
+    if not items:
+        raise EvalInputError(f"{path}: no questions")
+    return items
+
+
+def load_squad(path: Path) -> tuple[list[Document], list[QAItem]]:
+    """SQuAD 1.1/2.0 JSON: each context becomes a document titled by its article; every question is kept."""
+    try:
+        data = json.loads(_read(path))["data"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise EvalInputError(f"{path}: not SQuAD JSON ({exc})") from exc
+    documents, items = [], []
+    for a, article in enumerate(data):
+        title = str(article.get("title", "")).replace("_", " ")
+        for p, paragraph in enumerate(article["paragraphs"]):
+            doc = make_document(paragraph["context"], f"{a:03d}-{p:03d}", title=title or None)
+            documents.append(doc)
+            for qa in paragraph["qas"]:
+                golds = [] if qa.get("is_impossible") else list(dict.fromkeys(x["text"] for x in qa["answers"]))
+                items.append(QAItem(str(qa["id"]), qa["question"], golds, doc.doc_id))
+    return documents, items
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalInputError(f"cannot read {path}: {exc}") from exc
+
+
+def build_temporary_index(engine: PressQA, documents: list[Document], folder: Path, progress: bool) -> None:
+    """Index `documents` in `folder` with the engine's model and settings, and point the engine at it."""
+    settings = engine.settings.model_copy(update={"index_dir": folder})
+    index = Index.create(folder, settings.model_name, engine.embedder.dimension, chunking_settings(settings))
+    docs = [(d, content_hash(d), "eval") for d in documents]
+    add_documents(index, docs, settings, engine.embedder, engine.analyzer, progress)
+    index.save()
+    index.close()
+    engine.settings = settings
+    for cached in ("index", "retriever"):
+        engine.__dict__.pop(cached, None)
+
+
+def evaluate(
+    engine: PressQA, name: str, items: list[QAItem], mode: Mode = Mode.hybrid, progress: bool = False
+) -> EvalResult:
+    """Ask every question against the whole index (open-domain) and record the outcome."""
+    result = EvalResult(name, engine.settings.no_answer_threshold)
+    for item in tqdm(items, desc="questions", disable=not progress):
+        result.records.append(_evaluate_one(engine, item, mode))
+    return result
+
+
+def _evaluate_one(engine: PressQA, item: QAItem, mode: Mode) -> Record:
+    vector, retrieved, timings = engine.retrieve(item.question, max(KS), mode)
+    hits = [_is_hit(p, item) for p in retrieved.passages]
+    retrieved.passages = retrieved.passages[: engine.settings.top_k]
+    outcome = engine.answer(item.question, vector, retrieved, timings)
+    best = outcome.best_candidate
+    prediction = outcome.answer.text if outcome.answer else None
+    em, f1 = answer_scores(prediction, item.answers)
+    cited = next((p for p in retrieved.passages if best and p.chunk.chunk_id == best.chunk_id), None)
+    return Record(
+        id=item.id,
+        question=item.question,
+        answers=item.answers,
+        prediction=prediction,
+        candidate=best.text if best else None,
+        score=best.score if best else 0.0,
+        em=em,
+        f1=f1,
+        candidate_f1=answer_scores(best.text, item.answers)[1] if best and item.answers else 0.0,
+        hit_rank=first_hit_rank(hits),
+        cited_hit=bool(cited and _is_hit(cited, item)),
+        retrieval_ms=timings["embed"] + timings["retrieve"],
+        reader_ms=outcome.timings_ms["read"],
+        cited_doc=cited.chunk.doc_id if cited else None,
+        cited_passage=cited.chunk.text if cited else None,
+    )
+
+
+def _is_hit(passage: Passage, item: QAItem) -> bool:
+    """A passage from the gold document (any document when unknown) that contains a gold answer."""
+    if not item.answers or (item.doc_id and passage.chunk.doc_id != item.doc_id):
+        return False
+    return any(answer in passage.chunk.text for answer in item.answers)
+
+
+def summarize(records: list[Record], threshold: float) -> dict:
+    """Every metric of a run, with answers re-decided at `threshold` from the recorded scores."""
+    answered = [r.candidate is not None and r.score >= threshold for r in records]
+    scored = [_rescore(r, a) for r, a in zip(records, answered, strict=True)]
+    answerable = [r.answerable for r in records]
+    ranks = [r.hit_rank for r in records if r.answerable]
+    n_ans = sum(answerable)
+    n_unans = len(records) - n_ans
+
+    def mean(values: list[float]) -> float:
+        return sum(values) / len(values) if values else 0.0
+
+    return {
+        "questions": len(records),
+        "answerable": n_ans,
+        "unanswerable": n_unans,
+        "threshold": threshold,
+        "overall": {"em": mean([em for em, _ in scored]), "f1": mean([f1 for _, f1 in scored])},
+        "answerable_scores": {
+            "em": mean([em for (em, _), ok in zip(scored, answerable, strict=True) if ok]),
+            "f1": mean([f1 for (_, f1), ok in zip(scored, answerable, strict=True) if ok]),
+        },
+        "unanswerable_abstained": mean([1.0 - a for a, ok in zip(answered, answerable, strict=True) if not ok]),
+        "abstention": abstention(answered, answerable),
+        "retrieval": {
+            **{f"recall@{k}": recall_at_k(ranks, k) for k in KS},
+            "mrr@10": mrr_at_k(ranks, 10),
+            "citation_accuracy": mean([float(r.cited_hit) for r in records if r.answerable]),
+        },
+        "latency_ms": {
+            "retrieval": percentiles([r.retrieval_ms for r in records]),
+            "reader": percentiles([r.reader_ms for r in records]),
+        },
+    }
+
+
+def _rescore(record: Record, answered: bool) -> tuple[float, float]:
+    return answer_scores(record.candidate if answered else None, record.answers)
+
+
+def calibrate(records: list[Record]) -> tuple[float, float]:
+    """The no-answer threshold that maximises overall F1 on `records`, and that F1."""
+    candidates = sorted({0.0, 1.0, *(round(r.score, 4) for r in records)})
+    # Between two recorded scores every threshold gives the same F1: take the midpoint of the best gap.
+    thresholds = [(a + b) / 2 for a, b in zip(candidates, candidates[1:], strict=False)] + [0.0]
+    best = max(thresholds, key=lambda t: (summarize(records, t)["overall"]["f1"], -abs(t - 0.5)))
+    return round(best, 4), summarize(records, best)["overall"]["f1"]
+
+
+def iter_failures(records: list[Record], threshold: float) -> Iterator[tuple[Record, float]]:
+    """Records whose (re-decided) answer scores below full F1, worst first."""
+    rows = []
+    for r in records:
+        answered = r.candidate is not None and r.score >= threshold
+        _, f1 = _rescore(r, answered)
+        if f1 < 1.0:
+            rows.append((r, f1))
+    yield from sorted(rows, key=lambda row: row[1])
+
+
+def temporary_folder() -> tempfile.TemporaryDirectory:
+    return tempfile.TemporaryDirectory(prefix="pressqa-eval-")

@@ -1,0 +1,147 @@
+"""Present an evaluation: a terminal table, a JSON file, and a Markdown report with failures and plots."""
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from pressqa.evaluate import KS, EvalResult, iter_failures
+
+MAX_FAILURES = 40
+
+
+def print_table(result: EvalResult, console: Console | None = None) -> None:
+    s = result.summary()
+    table = Table(title=f"PressQA eval: {result.name} ({s['questions']} questions, threshold {s['threshold']:.3f})")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    rows = [
+        ("overall EM / F1", f"{100 * s['overall']['em']:.1f} / {100 * s['overall']['f1']:.1f}"),
+        (
+            f"answerable EM / F1 ({s['answerable']})",
+            f"{100 * s['answerable_scores']['em']:.1f} / {100 * s['answerable_scores']['f1']:.1f}",
+        ),
+        (f"unanswerable abstained ({s['unanswerable']})", f"{100 * s['unanswerable_abstained']:.1f}%"),
+        ("abstention precision / recall", f"{s['abstention']['precision']:.3f} / {s['abstention']['recall']:.3f}"),
+        *[(f"recall@{k}", f"{s['retrieval'][f'recall@{k}']:.3f}") for k in KS],
+        ("MRR@10", f"{s['retrieval']['mrr@10']:.3f}"),
+        ("citation accuracy", f"{s['retrieval']['citation_accuracy']:.3f}"),
+        ("retrieval ms median / p95", _latency(s["latency_ms"]["retrieval"])),
+        ("reader ms median / p95", _latency(s["latency_ms"]["reader"])),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    (console or Console()).print(table)
+
+
+def _latency(p: dict) -> str:
+    return f"{p['median']:.1f} / {p['p95']:.1f}"
+
+
+def write_outputs(result: EvalResult, out_dir: Path) -> tuple[Path, Path]:
+    """The run's JSON and Markdown report (with PNG plots beside it); returns both paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{_slug(result.name)}-{datetime.now():%Y%m%d-%H%M%S}"
+    json_path = out_dir / f"{stem}.json"
+    json_path.write_text(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    recall_png, scores_png = out_dir / f"{stem}-recall.png", out_dir / f"{stem}-scores.png"
+    plot_recall(result, recall_png)
+    plot_scores(result, scores_png)
+    md_path = out_dir / f"{stem}.md"
+    md_path.write_text(markdown_report(result, recall_png.name, scores_png.name))
+    return json_path, md_path
+
+
+def _slug(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in Path(name).stem)
+
+
+def markdown_report(result: EvalResult, recall_png: str, scores_png: str) -> str:
+    s = result.summary()
+    lines = [
+        f"# PressQA evaluation: {result.name}",
+        "",
+        f"{s['questions']} questions ({s['answerable']} answerable, {s['unanswerable']} unanswerable); "
+        f"no-answer threshold {s['threshold']:.3f}.",
+        "",
+        "| metric | value |",
+        "| --- | --- |",
+        f"| overall EM / F1 | {100 * s['overall']['em']:.1f} / {100 * s['overall']['f1']:.1f} |",
+        f"| answerable EM / F1 | {100 * s['answerable_scores']['em']:.1f} / {100 * s['answerable_scores']['f1']:.1f} |",
+        f"| unanswerable abstained | {100 * s['unanswerable_abstained']:.1f}% |",
+        f"| abstention precision / recall | {s['abstention']['precision']:.3f} / {s['abstention']['recall']:.3f} |",
+        *[f"| recall@{k} | {s['retrieval'][f'recall@{k}']:.3f} |" for k in KS],
+        f"| MRR@10 | {s['retrieval']['mrr@10']:.3f} |",
+        f"| citation accuracy | {s['retrieval']['citation_accuracy']:.3f} |",
+        f"| retrieval ms median / p95 | {_latency(s['latency_ms']['retrieval'])} |",
+        f"| reader ms median / p95 | {_latency(s['latency_ms']['reader'])} |",
+        "",
+        f"![recall@k]({recall_png})  ![score distribution]({scores_png})",
+        "",
+        "## Failures",
+        "",
+        "| id | question | expected | got | F1 | score | cited passage |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    failures = list(iter_failures(result.records, result.threshold))
+    for record, f1 in failures[:MAX_FAILURES]:
+        answered = record.candidate is not None and record.score >= result.threshold
+        got = record.candidate if answered else f"(abstained; best: {record.candidate})"
+        expected = " / ".join(record.answers) or "(no answer)"
+        passage = _cell(record.cited_passage or "", 200)
+        lines.append(
+            f"| {record.id} | {_cell(record.question)} | {_cell(expected)} | {_cell(got or '')} | "
+            f"{f1:.2f} | {record.score:.3f} | {record.cited_doc or ''}: {passage} |"
+        )
+    if len(failures) > MAX_FAILURES:
+        lines.append(f"\n…and {len(failures) - MAX_FAILURES} more in the JSON file.")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_recall(result: EvalResult, path: Path) -> None:
+    plt = _pyplot()
+    ranks = [r.hit_rank for r in result.records if r.answerable]
+    ks = list(range(1, max(KS) + 1))
+    values = [sum(1 for r in ranks if r is not None and r <= k) / max(len(ranks), 1) for k in ks]
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.plot(ks, values, marker="o")
+    ax.set(xlabel="k (passages)", ylabel="recall@k", ylim=(0, 1.02), title=f"Retrieval recall@k: {result.name}")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_scores(result: EvalResult, path: Path) -> None:
+    """Score distribution of right answers, wrong answers and unanswerable questions, threshold marked."""
+    plt = _pyplot()
+    right = [r.score for r in result.records if r.answerable and r.candidate_f1 >= 0.5]
+    wrong = [r.score for r in result.records if r.answerable and r.candidate_f1 < 0.5]
+    unanswerable = [r.score for r in result.records if not r.answerable]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    bins = [i / 20 for i in range(21)]
+    for values, label in ((right, "right (F1 ≥ 0.5)"), (wrong, "wrong"), (unanswerable, "unanswerable")):
+        if values:
+            ax.hist(values, bins=bins, alpha=0.5, label=f"{label} ({len(values)})")
+    ax.axvline(result.threshold, color="black", linestyle="--", label=f"threshold {result.threshold:.2f}")
+    ax.set(xlabel="answer score", ylabel="questions", title=f"Best-candidate scores: {result.name}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
