@@ -99,3 +99,14 @@ def test_no_index_gives_503_with_the_command(tmp_settings, models):
         ):
             assert response.status_code == 503
             assert "pressqa ingest" in response.json()["detail"]
+
+
+def test_chat_page_and_assets_are_served_with_a_strict_csp(client):
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert '<script src="/static/app.js"' in page.text and "<script>" not in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    script = client.get("/static/app.js")
+    assert script.status_code == 200 and "textContent" in script.text
+    assert ".innerHTML" not in script.text and "insertAdjacentHTML" not in script.text
+    assert client.get("/static/style.css").status_code == 200

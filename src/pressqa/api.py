@@ -1,11 +1,13 @@
 """The HTTP API: /ask, /documents, /health, served by FastAPI."""
 
+from importlib import resources
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from pressqa import __version__
 from pressqa.api_models import (
@@ -23,6 +25,12 @@ from pressqa.index import IndexNotReady
 from pressqa.qa import PressQA
 
 router = APIRouter()
+STATIC = resources.files("pressqa") / "static"
+# The page loads only its own script and style: no inline script, nothing from other origins.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 def get_engine(request: Request) -> PressQA:
@@ -30,6 +38,11 @@ def get_engine(request: Request) -> PressQA:
 
 
 Engine = Annotated[PressQA, Depends(get_engine)]
+
+
+@router.get("/", include_in_schema=False)
+def chat_page() -> FileResponse:
+    return FileResponse(str(STATIC / "index.html"), media_type="text/html")
 
 
 @router.post("/ask", response_model=AskResponse, summary="Answer a question with cited passages")
@@ -77,6 +90,14 @@ async def _invalid_request(request: Request, exc: RequestValidationError) -> JSO
     return JSONResponse(status_code=422, content={"detail": "; ".join(problems), "errors": errors})
 
 
+async def _security_headers(request: Request, call_next):
+    response = await call_next(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if not request.url.path.startswith(("/docs", "/redoc")):  # Swagger UI needs its CDN assets
+        response.headers.setdefault("Content-Security-Policy", CSP)
+    return response
+
+
 def create_app(settings: Settings | None = None, engine: PressQA | None = None) -> FastAPI:
     """The API app; the engine loads the model and index on the first request that needs them."""
     settings = settings or get_settings()
@@ -87,6 +108,8 @@ def create_app(settings: Settings | None = None, engine: PressQA | None = None) 
     )
     app.state.engine = engine or PressQA(settings)
     app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.middleware("http")(_security_headers)
     app.add_exception_handler(IndexNotReady, _index_not_ready)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     return app

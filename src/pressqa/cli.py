@@ -180,6 +180,27 @@ def _calibrate(result) -> None:
     result.threshold = threshold
 
 
+@app.command("train-reader")
+def train_reader(
+    qamr: Annotated[Path, typer.Option(help="QAMR folder (dev.tsv, test.tsv, wiki-sentences.tsv).")] = Path(
+        "../shared/data/qamr"
+    ),
+    out: Annotated[Path | None, typer.Option(help="Where to save the weights (default: the packaged file).")] = None,
+    epochs: Annotated[int, typer.Option(min=1)] = 4,
+    seed: Annotated[int, typer.Option()] = 13,
+    limit: Annotated[int | None, typer.Option(min=10, help="Train on a sample of this many questions.")] = None,
+) -> None:
+    """Train the learned span reader's head on QAMR, printing held-out figures per epoch."""
+    from pressqa.qa import PressQA
+    from pressqa.span_reader import default_weights
+    from pressqa.train_reader import train
+
+    if not (qamr / "wiki-sentences.tsv").exists():
+        _fail(f"no QAMR data in {qamr}/ (expected wiki-sentences.tsv, dev.tsv, test.tsv)")
+    engine = PressQA(get_settings())
+    train(qamr, out or default_weights(), engine.embedder, epochs=epochs, seed=seed, limit=limit, log=typer.echo)
+
+
 @app.command()
 def info() -> None:
     """Show the index's manifest and settings."""

@@ -38,14 +38,14 @@ class HeuristicReader:
     def read(self, question: str, query_vector: np.ndarray | None, retrieved: Retrieved) -> list[Answer]:
         info = analyze_question(question)
         answers: dict[tuple[str, int, int], Answer] = {}
-        for sentence in self._best_sentences(info, query_vector, retrieved):
+        for sentence in self.best_sentences(info, query_vector, retrieved):
             for answer in self._spans(info, sentence, retrieved):
                 key = (answer.doc_id, answer.start, answer.end)
                 if key not in answers or answer.score > answers[key].score:
                     answers[key] = answer  # overlapping chunks hold the same span: keep it once
         return sorted(answers.values(), key=lambda a: -a.score)
 
-    def _best_sentences(
+    def best_sentences(
         self, info: QuestionInfo, query_vector: np.ndarray | None, retrieved: Retrieved
     ) -> list[_Sentence]:
         pool = []  # (rank, chunk, sentence index, its words, the previous sentence's and title's words)

@@ -1,0 +1,192 @@
+"""Learned span reader: frozen MiniLM token vectors of question + sentence, a small trained start/end head."""
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from pressqa.embed import Embedder
+from pressqa.question import PHRASE, expected_type, stem_words
+from pressqa.read import HeuristicReader
+from pressqa.retrieve import Retrieved
+from pressqa.schema import Answer, Span
+
+QTYPES = ("what", "which", "who", "when", "where", "why", "how many", "how much", "how", "other")
+WORD_FEATURES = 4  # in the question, of the expected type, in any entity, capitalised
+N_FEATURES = WORD_FEATURES + len(QTYPES)
+MAX_LENGTH = 160
+MAX_ANSWER_TOKENS = 24
+_WORD = re.compile(r"[\w’'-]+|[^\w\s]")
+
+
+def default_weights() -> Path:
+    return Path(str(resources.files("pressqa") / "models" / "span_reader.pt"))
+
+
+def question_type(question: str) -> int:
+    lowered = question.lower()
+    for i, qtype in enumerate(QTYPES[:-1]):
+        if re.search(rf"\b{qtype}\b", lowered):
+            return i
+    return len(QTYPES) - 1
+
+
+class SpanHead(nn.Module):
+    """Projects token vectors plus features, runs a small BiGRU, and scores start and end positions."""
+
+    def __init__(self, d_model: int = 384, hidden: int = 96) -> None:
+        super().__init__()
+        self.proj = nn.Sequential(nn.Linear(d_model + N_FEATURES, 2 * hidden), nn.GELU(), nn.Dropout(0.1))
+        self.rnn = nn.GRU(2 * hidden, hidden, batch_first=True, bidirectional=True)
+        self.start = nn.Linear(2 * hidden, 1)
+        self.end = nn.Linear(2 * hidden, 1)
+
+    def forward(self, states: torch.Tensor, features: torch.Tensor, allowed: torch.Tensor):
+        x = self.proj(torch.cat([states, features], dim=-1))
+        x, _ = self.rnn(x)
+        mask = ~allowed
+        start = self.start(x).squeeze(-1).masked_fill(mask, -1e4)
+        end = self.end(x).squeeze(-1).masked_fill(mask, -1e4)
+        return start, end
+
+
+@dataclass
+class PairBatch:
+    """Tokenised (question, sentence) pairs; position 0 ([CLS]) stands for "no answer here"."""
+
+    inputs: dict[str, torch.Tensor]
+    features: torch.Tensor  # (batch, length, N_FEATURES)
+    allowed: torch.Tensor  # (batch, length): [CLS] and sentence tokens
+    offsets: list[list[tuple[int, int]]]  # sentence-relative character span of each token
+
+
+def featurize(tokenizer, questions: list[str], sentences: list[str], entities: list[list[Span]],
+              noun_chunks: list[list[Span]]) -> PairBatch:
+    """Tokenise pairs and compute per-token features; spans are relative to each sentence."""
+    enc = tokenizer(questions, sentences, truncation="only_second", max_length=MAX_LENGTH, padding=True,
+                    return_offsets_mapping=True, return_tensors="pt")
+    offsets_all = enc.pop("offset_mapping").tolist()
+    batch, length = enc["input_ids"].shape
+    features = torch.zeros(batch, length, N_FEATURES)
+    allowed = torch.zeros(batch, length, dtype=torch.bool)
+    allowed[:, 0] = True
+    offsets = []
+    for b in range(batch):
+        word_feats = _word_features(questions[b], sentences[b], entities[b], noun_chunks[b])
+        features[b, :, WORD_FEATURES + question_type(questions[b])] = 1.0
+        token_offsets = []
+        for t, (seq, (s, e)) in enumerate(zip(enc.sequence_ids(b), offsets_all[b], strict=True)):
+            token_offsets.append((s, e))
+            if seq == 1 and e > s:
+                allowed[b, t] = True
+                features[b, t, :WORD_FEATURES] = torch.tensor(word_feats[s])
+        offsets.append(token_offsets)
+    return PairBatch(dict(enc), features, allowed, offsets)
+
+
+def _word_features(question: str, sentence: str, entities: list[Span], noun_chunks: list[Span]) -> list[list[float]]:
+    """Per character of the sentence: [word in question, expected type, in entity, capitalised]."""
+    q_terms = set(stem_words(question))
+    expected = expected_type(question)
+    per_char = [[0.0] * WORD_FEATURES for _ in range(len(sentence) + 1)]
+    for span in entities:
+        for c in range(span.start, min(span.end, len(sentence))):
+            per_char[c][2] = 1.0
+            if span.label in expected:
+                per_char[c][1] = 1.0
+    if expected == PHRASE:
+        for span in noun_chunks:
+            for c in range(span.start, min(span.end, len(sentence))):
+                per_char[c][1] = 1.0
+    for match in _WORD.finditer(sentence):
+        word = match.group()
+        in_q = bool(set(stem_words(word)) & q_terms)
+        for c in range(match.start(), match.end()):
+            per_char[c][0] = float(in_q)
+            per_char[c][3] = float(word[:1].isupper())
+    return per_char
+
+
+def encode_states(encoder, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+    with torch.inference_mode():
+        return encoder(**inputs).last_hidden_state
+
+
+def best_spans(start: torch.Tensor, end: torch.Tensor, allowed: torch.Tensor) -> list[tuple[int, int, float, float]]:
+    """Per pair: (start token, end token, span probability, no-answer probability)."""
+    p_start, p_end = start.softmax(-1), end.softmax(-1)
+    results = []
+    for b in range(start.shape[0]):
+        scores = p_start[b, :, None] * p_end[b, None, :]
+        valid = allowed[b].clone()
+        valid[0] = False
+        pair_ok = valid[:, None] & valid[None, :]
+        pair_ok = torch.triu(pair_ok) & ~torch.triu(pair_ok, diagonal=MAX_ANSWER_TOKENS)
+        scores = scores.masked_fill(~pair_ok, 0.0)
+        flat = int(scores.argmax())
+        i, j = divmod(flat, scores.shape[1])
+        results.append((i, j, float(scores[i, j]), float(p_start[b, 0] * p_end[b, 0])))
+    return results
+
+
+def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a character span to whole words (sub-word tokens can end mid-word)."""
+    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
+        start -= 1
+    while end < len(text) and text[end - 1].isalnum() and text[end].isalnum():
+        end += 1
+    return start, end
+
+
+class LearnedReader:
+    """Reads the heuristic reader's best sentences with the trained span head; weights load on first use."""
+
+    def __init__(self, embedder: Embedder, weights: Path | None = None, sentences: int = 4) -> None:
+        self.embedder = embedder
+        self.weights = weights or default_weights()
+        self.sentences = sentences
+        self.selector = HeuristicReader(sentences)
+
+    @cached_property
+    def head(self) -> SpanHead:
+        saved = torch.load(self.weights, map_location="cpu", weights_only=True)
+        head = SpanHead(hidden=int(saved["hidden"]))
+        head.load_state_dict(saved["state_dict"])
+        return head.eval()
+
+    def read(self, question: str, query_vector: np.ndarray | None, retrieved: Retrieved) -> list[Answer]:
+        from pressqa.question import analyze_question
+
+        chosen = self.selector.best_sentences(analyze_question(question), query_vector, retrieved)
+        if not chosen:
+            return []
+        texts = [s.text for s in chosen]
+        ents = [[_relative(e, s.span) for e in s.chunk.entities if _inside(e, s.span)] for s in chosen]
+        ncs = [[_relative(n, s.span) for n in s.chunk.noun_chunks if _inside(n, s.span)] for s in chosen]
+        batch = featurize(self.embedder.model.tokenizer, [question] * len(chosen), texts, ents, ncs)
+        states = encode_states(self.embedder.model[0].auto_model, batch.inputs)
+        with torch.inference_mode():
+            start, end = self.head(states, batch.features, batch.allowed)
+        answers = []
+        for sent, offsets, (i, j, p_span, _p_null) in zip(chosen, batch.offsets, best_spans(start, end, batch.allowed),
+                                                         strict=True):
+            s, e = snap_to_words(sent.text, offsets[i][0], offsets[j][1])
+            doc_start = sent.span.start + s
+            score = float(np.sqrt(max(p_span, 0.0) * max(sent.score, 0.0)))
+            answers.append(Answer(sent.text[s:e], score, sent.chunk.doc_id, doc_start, doc_start + e - s,
+                                  sent.chunk.chunk_id, sent.span))
+        answers.sort(key=lambda a: -a.score)
+        return answers
+
+
+def _relative(span: Span, sentence: Span) -> Span:
+    return Span(span.start - sentence.start, span.end - sentence.start, span.label)
+
+
+def _inside(inner: Span, outer: Span) -> bool:
+    return inner.start >= outer.start and inner.end <= outer.end

@@ -1,0 +1,175 @@
+// PressQA chat page. Every piece of text from questions or releases goes through textContent,
+// never innerHTML, so markup inside a release shows as text and runs nothing.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+
+// Offsets from the API count Unicode code points (Python str); JS strings index UTF-16 units.
+function codePoints(text) { return Array.from(text); }
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+// Fill `parent` with `text`, wrapping the code-point range [start, end) in <mark>.
+function appendHighlighted(parent, text, start, end) {
+  const chars = codePoints(text);
+  if (start === null || start < 0 || end > chars.length || start >= end) {
+    parent.append(document.createTextNode(text));
+    return null;
+  }
+  const mark = el("mark", "", chars.slice(start, end).join(""));
+  parent.append(document.createTextNode(chars.slice(0, start).join("")), mark,
+                document.createTextNode(chars.slice(end).join("")));
+  return mark;
+}
+
+function confidence(score) {
+  if (score >= 0.75) return "High confidence";
+  if (score >= 0.5) return "Medium confidence";
+  return "Low confidence";
+}
+
+function describe(p) {
+  const parts = [p.date || "undated", p.source || p.doc_id, `chars ${p.start}–${p.end}`];
+  return parts.join(" · ");
+}
+
+function renderPassage(p, answer) {
+  const item = el("li", "passage");
+  const cited = answer && answer.doc_id === p.doc_id && answer.start >= p.start && answer.end <= p.end;
+  if (cited) item.classList.add("cited");
+  const button = el("button", "cite", p.title || p.doc_id);
+  button.type = "button";
+  button.setAttribute("aria-label", `Open the release: ${p.title || p.doc_id}`);
+  const span = cited ? [answer.start, answer.end] : [p.start, p.end];
+  button.addEventListener("click", () => openDocument(p.doc_id, span[0], span[1], button));
+  item.append(button, el("p", "meta", describe(p) + (cited ? " · cited" : "")));
+  const text = el("p", "passage-text");
+  if (cited) appendHighlighted(text, p.text, answer.start - p.start, answer.end - p.start);
+  else text.textContent = p.text;
+  item.append(text);
+  return item;
+}
+
+function renderAnswer(body) {
+  const turn = el("article", "turn-answer");
+  const answer = body.answer;
+  if (answer) {
+    turn.append(el("p", "answer-text", answer.text));
+    turn.append(el("p", "confidence", `${confidence(answer.score)} (score ${answer.score.toFixed(2)})`));
+  } else {
+    turn.append(el("p", "abstain", "The releases don't answer this."));
+    if (body.passages.length) turn.append(el("p", "confidence", "The closest passages:"));
+  }
+  const list = el("ol", "passages");
+  const items = body.passages.map((p) => renderPassage(p, answer));
+  items.sort((a, b) => b.classList.contains("cited") - a.classList.contains("cited"));  // cited first
+  list.append(...items);
+  turn.append(list);
+  return turn;
+}
+
+function renderError(message) {
+  const box = el("p", "error", message);
+  box.setAttribute("role", "alert");
+  return box;
+}
+
+async function errorMessage(response) {
+  try {
+    const body = await response.json();
+    if (typeof body.detail === "string") return body.detail;
+  } catch (_) { /* not JSON */ }
+  return `The server answered ${response.status} ${response.statusText}.`;
+}
+
+function requestBody(question) {
+  const body = { question, top_k: Number($("top-k").value), mode: $("mode").value };
+  const filters = {};
+  if ($("date-from").value) filters.date_from = $("date-from").value;
+  if ($("date-to").value) filters.date_to = $("date-to").value;
+  if (Object.keys(filters).length) body.filters = filters;
+  return body;
+}
+
+function setBusy(busy) {
+  $("question").disabled = busy;
+  $("send").disabled = busy;
+  $("status").textContent = busy ? "Searching the releases…" : "";
+  document.body.setAttribute("aria-busy", String(busy));
+}
+
+async function ask(event) {
+  event.preventDefault();
+  const input = $("question");
+  const question = input.value.trim();
+  if (!question) return;
+  const conversation = $("conversation");
+  const hint = $("empty-hint");
+  if (hint) hint.remove();
+  setBusy(true);
+  let reply;
+  let ok = false;
+  try {
+    const response = await fetch("/ask", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(requestBody(question)),
+    });
+    if (response.ok) {
+      reply = renderAnswer(await response.json());
+      ok = true;
+    } else {
+      reply = renderError(`Sorry, that did not work: ${await errorMessage(response)}`);
+    }
+  } catch (_) {
+    reply = renderError("Sorry, PressQA could not be reached. Check that the server is running and try again.");
+  }
+  conversation.append(el("p", "turn-question", question), reply);
+  setBusy(false);
+  if (ok) input.value = "";  // on failure the question stays, ready to send again
+  input.focus();
+  reply.scrollIntoView({ block: "nearest" });
+}
+
+async function openDocument(docId, start, end, opener) {
+  const dialog = $("doc-view");
+  const text = $("doc-text");
+  text.textContent = "Loading…";
+  $("doc-title").textContent = "";
+  $("doc-meta").textContent = "";
+  if (!dialog.open) dialog.showModal();
+  dialog.returnFocusTo = opener;
+  try {
+    const response = await fetch(`/documents/${encodeURIComponent(docId)}`);
+    if (!response.ok) throw new Error(await errorMessage(response));
+    const doc = await response.json();
+    $("doc-title").textContent = doc.title || doc.doc_id;
+    $("doc-meta").textContent = [doc.date || "undated", doc.source || doc.doc_id].join(" · ");
+    text.textContent = "";
+    const mark = appendHighlighted(text, doc.text, start, end);
+    if (mark) mark.scrollIntoView({ block: "center" });
+  } catch (err) {
+    text.textContent = "";
+    text.append(renderError(`Could not open the release: ${err.message}`));
+  }
+}
+
+function closeDocument() {
+  const dialog = $("doc-view");
+  dialog.close();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("ask-form").addEventListener("submit", ask);
+  $("doc-close").addEventListener("click", closeDocument);
+  $("doc-view").addEventListener("close", () => {
+    const opener = $("doc-view").returnFocusTo;
+    if (opener) opener.focus();
+  });
+  $("question").focus();
+});

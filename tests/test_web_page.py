@@ -1,0 +1,175 @@
+"""The chat page in a real browser: Debian's chromium driven by Playwright, against a real uvicorn server."""
+
+import re
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+import uvicorn
+
+from pressqa.api import create_app
+from pressqa.ingest import ingest
+from pressqa.qa import PressQA
+from tests.conftest import CORPUS, ROOT, make_settings
+
+expect = pytest.importorskip("playwright.sync_api").expect
+SCREENSHOTS = ROOT / "test-results" / "screenshots"
+XSS_RELEASE = (
+    "Zyxor Corp. posts results <script>window.__pwned = 1</script>\n"
+    'Zyxor Corp. reported revenue of $5 million on May 5, 2022. <img src=x onerror="window.__pwned = 2"> '
+    'Read <a href="javascript:window.__pwned = 3">the filing</a> for details.\n'
+)
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    executable = shutil.which("chromium")
+    if not executable:
+        pytest.skip("Chromium not installed (apt-get install -y chromium): browser tests skipped")
+    return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_FLAGS}
+
+
+@pytest.fixture(scope="session")
+def page_server(tmp_path_factory, models):
+    """uvicorn serving the real app over a real index of the corpus plus a release full of markup."""
+    tmp = tmp_path_factory.mktemp("page_server")
+    shutil.copytree(CORPUS, tmp / "corpus")
+    (tmp / "corpus" / "zyxor.txt").write_text(XSS_RELEASE)
+    settings = make_settings(tmp)
+    ingest([settings.corpus_dir], settings, models.embedder, models.analyzer)
+    engine = PressQA(settings)
+    engine.embedder = models.embedder
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture(scope="session")
+def base_url(page_server):
+    return page_server
+
+
+def ask(page, question: str) -> None:
+    page.goto("/")
+    box = page.get_by_label("Your question")
+    box.fill(question)
+    box.press("Enter")
+
+
+def test_golden_answer_is_highlighted_in_its_passage(page):
+    ask(page, "When did CT041 receive RMAT?")
+    answer = page.locator(".turn-answer").last
+    expect(answer.locator(".answer-text")).to_have_text("January 2022")
+    cited = answer.locator(".passage.cited")
+    expect(cited.locator(".cite")).to_contain_text("Moderna and China")
+    expect(cited.locator("mark")).to_have_text("January 2022")
+    expect(answer.locator(".confidence")).to_contain_text("confidence")
+    expect(page.get_by_label("Your question")).to_have_value("")
+
+
+def test_citation_opens_the_release_scrolled_to_the_span(page):
+    ask(page, "When did CT041 receive RMAT?")
+    page.locator(".passage.cited .cite").first.click()
+    dialog = page.locator("#doc-view")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#doc-title")).to_contain_text("Moderna and China")
+    mark = dialog.locator("#doc-text mark")
+    expect(mark).to_have_text("January 2022")
+    expect(mark).to_be_in_viewport()
+    full_text = dialog.locator("#doc-text").inner_text()
+    assert "PackGene is a CRO & CDMO technology company" in full_text  # the whole release, not the passage
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+
+def test_keyboard_alone_asks_and_opens_a_citation(page):
+    page.goto("/")
+    page.keyboard.type("Where is GenScript headquartered?")
+    page.keyboard.press("Enter")
+    expect(page.locator(".answer-text").last).to_contain_text("Nanjing")
+    page.locator(".passage.cited .cite").first.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#doc-text mark")).to_contain_text("Nanjing")
+
+
+def test_unanswerable_question_says_so_and_shows_passages(page):
+    ask(page, "Who is the CEO of Pfizer?")
+    answer = page.locator(".turn-answer").last
+    expect(answer.locator(".abstain")).to_have_text("The releases don't answer this.")
+    expect(answer.locator(".passage").first).to_be_visible()
+    expect(answer.locator("mark")).to_have_count(0)
+
+
+def test_unreachable_api_shows_an_error_and_keeps_the_question(page):
+    page.route("**/ask", lambda route: route.abort())
+    ask(page, "When did CT041 receive RMAT?")
+    expect(page.get_by_role("alert")).to_contain_text("could not be reached")
+    expect(page.get_by_label("Your question")).to_have_value("When did CT041 receive RMAT?")
+    expect(page.get_by_label("Your question")).to_be_enabled()
+
+
+def test_server_error_message_is_shown(page):
+    page.route(
+        "**/ask",
+        lambda route: route.fulfill(
+            status=503,
+            content_type="application/json",
+            body='{"detail": "No index at index/. Build it with: pressqa ingest"}',
+        ),
+    )
+    ask(page, "Anything?")
+    expect(page.get_by_role("alert")).to_contain_text("pressqa ingest")
+
+
+def test_markup_in_releases_and_questions_shows_as_text_and_never_runs(page):
+    ask(page, 'How much revenue did Zyxor report? <img src=x onerror="window.__pwned=9">')
+    answer = page.locator(".turn-answer").last
+    expect(answer.locator(".answer-text")).to_have_text("$5 million")
+    expect(page.locator(".turn-question").last).to_contain_text("<img src=x")
+    passage = answer.locator(".passage.cited .passage-text")
+    expect(passage).to_contain_text('<img src=x onerror="window.__pwned = 2">')
+    expect(passage).to_contain_text('<a href="javascript:window.__pwned = 3">')
+    answer.locator(".passage.cited .cite").click()
+    expect(page.locator("#doc-text")).to_contain_text("<script>window.__pwned = 1</script>")
+    assert page.locator("#doc-text img, #doc-text script, #doc-text a, .passages img, .passages a").count() == 0
+    assert page.evaluate("window.__pwned") is None
+
+
+def test_content_security_policy_forbids_inline_scripts(page):
+    response = page.goto("/")
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+
+
+@pytest.mark.parametrize(("name", "width", "height"), [("phone-375", 375, 812), ("desktop", 1280, 900)])
+def test_screenshots_phone_and_desktop(page, name, width, height):
+    page.set_viewport_size({"width": width, "height": height})
+    ask(page, "When did CT041 receive RMAT?")
+    expect(page.locator(".answer-text").last).to_have_text("January 2022")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing spills sideways
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"chat-{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000
+    assert re.search(r"January 2022", page.locator(".passage.cited").first.inner_text())
