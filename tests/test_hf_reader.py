@@ -46,9 +46,12 @@ def test_transformers_reader_returns_document_offsets(tiny_qa_model):
     assert 0.0 <= answer.score <= 1.0 and answer.chunk_id == 3
 
 
-def test_reader_is_chosen_by_setting(tiny_qa_model):
-    assert isinstance(make_reader(Settings()), HeuristicReader)
-    assert isinstance(make_reader(Settings(reader=tiny_qa_model)), TransformersReader)
+def test_reader_is_chosen_by_setting(tiny_qa_model, models):
+    from pressqa.span_reader import LearnedReader
+
+    assert isinstance(make_reader(Settings(reader="heuristic"), models.embedder), HeuristicReader)
+    assert isinstance(make_reader(Settings(reader="learned"), models.embedder), LearnedReader)
+    assert isinstance(make_reader(Settings(reader=tiny_qa_model), models.embedder), TransformersReader)
 
 
 def test_transformers_reader_plugs_into_the_engine(corpus_engine, tiny_qa_model):

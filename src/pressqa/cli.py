@@ -201,6 +201,29 @@ def train_reader(
     train(qamr, out or default_weights(), engine.embedder, epochs=epochs, seed=seed, limit=limit, log=typer.echo)
 
 
+@app.command("qamr-set")
+def qamr_set(
+    out: Annotated[Path, typer.Argument(help="Where to write the SQuAD 2.0 JSON.")],
+    qamr: Annotated[Path, typer.Option(help="QAMR folder.")] = Path("../shared/data/qamr"),
+    seed: Annotated[int, typer.Option(help="The training split's seed.")] = 13,
+) -> None:
+    """Write the reader's held-out QAMR questions as SQuAD 2.0 JSON, for model selection and calibration."""
+    from pressqa.qamr import read_qas, read_sentences, split_by_document, squad_set
+
+    if not (qamr / "wiki-sentences.tsv").exists():
+        _fail(f"no QAMR data in {qamr}/ (expected wiki-sentences.tsv, dev.tsv, test.tsv)")
+    sentences = read_sentences(qamr / "wiki-sentences.tsv")
+    items = read_qas(qamr / "dev.tsv", sentences) + read_qas(qamr / "test.tsv", sentences)
+    _, held_out = split_by_document(items, seed=seed)
+    data = squad_set(sentences, held_out, seed=seed)
+    out.write_text(json.dumps(data, ensure_ascii=False))
+    questions = sum(len(p["qas"]) for a in data["data"] for p in a["paragraphs"])
+    typer.echo(
+        f"wrote {questions} held-out questions over {sum(len(a['paragraphs']) for a in data['data'])} "
+        f"paragraphs to {out}"
+    )
+
+
 @app.command()
 def info() -> None:
     """Show the index's manifest and settings."""

@@ -35,8 +35,12 @@ class Settings(BaseSettings):
     max_top_k: int = Field(default=50, ge=1)
     candidates: int = Field(default=50, ge=1, description="Hits per ranking before fusion.")
     rrf_k: int = Field(default=60, ge=1)
+    sentence_ranking: bool = Field(default=True, description="Hybrid mode also ranks by each chunk's best sentence.")
 
-    reader: str = Field(default="heuristic", description="'heuristic' or a local transformers QA model folder.")
+    reader: str = Field(
+        default="heuristic", description="'learned', 'heuristic' or a local transformers QA model folder."
+    )
+    learned_reader_sentences: int = Field(default=4, ge=1, description="Sentences the learned reader reads.")
     no_answer_threshold: float = Field(default=0.35, ge=0.0, le=1.0)
     reader_sentences: int = Field(default=8, ge=1, description="Candidate sentences the reader considers.")
 

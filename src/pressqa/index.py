@@ -246,6 +246,15 @@ class Index:
         ).fetchall()
         return {row[0]: _chunk_from_row(row, self.dimension) for row in rows}
 
+    def sentence_vectors(self, ids: list[int]) -> dict[int, np.ndarray]:
+        """The sentence vectors of the given chunks, by chunk id."""
+        if not ids:
+            return {}
+        rows = self.db.execute(
+            f"SELECT id, sentence_vectors FROM chunks WHERE id IN ({','.join('?' * len(ids))})", ids
+        ).fetchall()
+        return {i: np.frombuffer(blob, dtype=np.float16).reshape(-1, self.dimension) for i, blob in rows}
+
     def document(self, doc_id: str) -> Document | None:
         row = self.db.execute(
             "SELECT doc_id, text, title, date, url, source FROM documents WHERE doc_id=?", (doc_id,)

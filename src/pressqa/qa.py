@@ -23,10 +23,14 @@ class AskResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
-def make_reader(settings: Settings) -> Reader:
-    """The reader named by the `reader` setting: 'heuristic' or a local transformers QA model folder."""
+def make_reader(settings: Settings, embedder: Embedder) -> Reader:
+    """The reader named by the `reader` setting: 'learned', 'heuristic' or a local transformers QA model folder."""
     if settings.reader == "heuristic":
         return HeuristicReader(settings.reader_sentences)
+    if settings.reader == "learned":
+        from pressqa.span_reader import LearnedReader
+
+        return LearnedReader(embedder, sentences=settings.learned_reader_sentences)
     from pressqa.hf_reader import TransformersReader
 
     return TransformersReader(settings.reader)
@@ -53,11 +57,11 @@ class PressQA:
 
     @cached_property
     def retriever(self) -> Retriever:
-        return Retriever(self.index, self.settings.candidates, self.settings.rrf_k)
+        return Retriever(self.index, self.settings.candidates, self.settings.rrf_k, self.settings.sentence_ranking)
 
     @cached_property
     def reader(self) -> Reader:
-        return make_reader(self.settings)
+        return make_reader(self.settings, self.embedder)
 
     def ask(
         self, question: str, top_k: int | None = None, mode: Mode = Mode.hybrid, filters: Filters | None = None

@@ -44,7 +44,7 @@ def detokenize(tokens: list[str]) -> tuple[str, list[tuple[int, int]]]:
         closing = raw == "''" or (raw == '"' and quote_open)
         if raw in ("``", "''", '"'):
             quote_open = opening_quote
-        glue = i == 0 or tok in _NO_SPACE_BEFORE or closing or tokens[i - 1] in _NO_SPACE_AFTER
+        glue = i == 0 or tok in _NO_SPACE_BEFORE or closing or _PTB.get(tokens[i - 1], tokens[i - 1]) in _NO_SPACE_AFTER
         glue = glue or (i > 0 and tokens[i - 1] == "``")
         if not glue:
             text += " "
@@ -109,3 +109,42 @@ def _majority_answer(fields: list[str]) -> list[int]:
         return []
     best = max(answers, key=lambda a: (answers.count(a), a == answers[0]))
     return list(best)
+
+
+def squad_set(sentences: dict[str, Sentence], items: list[QAMRItem], drop: float = 0.4, seed: int = 13) -> dict:
+    """A SQuAD 2.0 file of QAMR paragraphs for model selection and threshold calibration.
+
+    In some paragraphs one questioned sentence is left out: its questions become unanswerable while
+    the rest of their topic stays in the corpus, as in SQuAD 2.0.
+    """
+    rng = random.Random(seed)
+    by_sentence: dict[str, list[QAMRItem]] = defaultdict(list)
+    for item in items:
+        by_sentence[item.sid].append(item)
+    articles: dict[str, list[dict]] = defaultdict(list)
+    for (doc, _), group in sorted(paragraphs(sentences).items()):
+        questioned = [s for s in group if s.sid in by_sentence]
+        if not questioned:
+            continue
+        dropped = rng.choice(questioned).sid if len(group) > 1 and rng.random() < drop else None
+        kept = [s for s in group if s.sid != dropped]
+        context, qas, offset = " ".join(s.text for s in kept), [], 0
+        for s in kept:
+            qas += [_qa(i, s.text[i.start : i.end], offset + i.start) for i in by_sentence.get(s.sid, [])]
+            offset += len(s.text) + 1
+        qas += [_qa(i, None, 0) for i in by_sentence.get(dropped or "", [])]
+        articles[doc].append({"context": context, "qas": qas})
+    data = [{"title": doc.split(":")[1], "paragraphs": ps} for doc, ps in articles.items()]
+    return {"version": "v2.0", "data": data}
+
+
+def _qa(item: QAMRItem, answer: str | None, start: int) -> dict:
+    qid = f"{item.sid}:{item.start}:{item.question}"
+    if answer is None:
+        return {"id": qid, "question": item.question, "answers": [], "is_impossible": True}
+    return {
+        "id": qid,
+        "question": item.question,
+        "answers": [{"text": answer, "answer_start": start}],
+        "is_impossible": False,
+    }

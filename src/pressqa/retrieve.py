@@ -41,10 +41,17 @@ def rrf(rankings: list[list[int]], k: int = 60) -> list[tuple[int, float]]:
 
 
 class Retriever:
-    def __init__(self, index: Index, candidates: int = 50, rrf_k: int = 60) -> None:
+    def __init__(self, index: Index, candidates: int = 50, rrf_k: int = 60, sentence_ranking: bool = True) -> None:
         self.index = index
         self.candidates = candidates
         self.rrf_k = rrf_k
+        self.sentence_ranking = sentence_ranking
+
+    def _by_best_sentence(self, query_vector: np.ndarray, ids: set[int]) -> list[int]:
+        """Candidates ranked by their single closest sentence: questions usually target one sentence."""
+        vectors = self.index.sentence_vectors(sorted(ids))
+        best = {i: float((v.astype(np.float32) @ query_vector).max()) for i, v in vectors.items() if len(v)}
+        return sorted(best, key=lambda i: -best[i])
 
     def retrieve(
         self,
@@ -60,7 +67,10 @@ class Retriever:
         dense = self.index.search_dense(query_vector, self.candidates, allowed) if mode != Mode.bm25 else []
         sparse = self.index.search_bm25(question, self.candidates, allowed) if mode != Mode.dense else []
         if mode == Mode.hybrid:
-            ranked = rrf([[i for i, _ in dense], [i for i, _ in sparse]], self.rrf_k)
+            rankings = [[i for i, _ in dense], [i for i, _ in sparse]]
+            if self.sentence_ranking:
+                rankings.append(self._by_best_sentence(query_vector, {i for ranking in rankings for i in ranking}))
+            ranked = rrf(rankings, self.rrf_k)
         else:
             ranked = dense or sparse
         return self._passages(ranked[:top_k], dict(dense))

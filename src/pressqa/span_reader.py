@@ -65,11 +65,19 @@ class PairBatch:
     offsets: list[list[tuple[int, int]]]  # sentence-relative character span of each token
 
 
-def featurize(tokenizer, questions: list[str], sentences: list[str], entities: list[list[Span]],
-              noun_chunks: list[list[Span]]) -> PairBatch:
+def featurize(
+    tokenizer, questions: list[str], sentences: list[str], entities: list[list[Span]], noun_chunks: list[list[Span]]
+) -> PairBatch:
     """Tokenise pairs and compute per-token features; spans are relative to each sentence."""
-    enc = tokenizer(questions, sentences, truncation="only_second", max_length=MAX_LENGTH, padding=True,
-                    return_offsets_mapping=True, return_tensors="pt")
+    enc = tokenizer(
+        questions,
+        sentences,
+        truncation="only_second",
+        max_length=MAX_LENGTH,
+        padding=True,
+        return_offsets_mapping=True,
+        return_tensors="pt",
+    )
     offsets_all = enc.pop("offset_mapping").tolist()
     batch, length = enc["input_ids"].shape
     features = torch.zeros(batch, length, N_FEATURES)
@@ -173,13 +181,23 @@ class LearnedReader:
         with torch.inference_mode():
             start, end = self.head(states, batch.features, batch.allowed)
         answers = []
-        for sent, offsets, (i, j, p_span, _p_null) in zip(chosen, batch.offsets, best_spans(start, end, batch.allowed),
-                                                         strict=True):
+        for sent, offsets, (i, j, p_span, _p_null) in zip(
+            chosen, batch.offsets, best_spans(start, end, batch.allowed), strict=True
+        ):
             s, e = snap_to_words(sent.text, offsets[i][0], offsets[j][1])
             doc_start = sent.span.start + s
             score = float(np.sqrt(max(p_span, 0.0) * max(sent.score, 0.0)))
-            answers.append(Answer(sent.text[s:e], score, sent.chunk.doc_id, doc_start, doc_start + e - s,
-                                  sent.chunk.chunk_id, sent.span))
+            answers.append(
+                Answer(
+                    sent.text[s:e],
+                    score,
+                    sent.chunk.doc_id,
+                    doc_start,
+                    doc_start + e - s,
+                    sent.chunk.chunk_id,
+                    sent.span,
+                )
+            )
         answers.sort(key=lambda a: -a.score)
         return answers
 

@@ -37,8 +37,9 @@ class Encoded:
     example: Example
 
 
-def build_examples(items: list[QAMRItem], sentences: dict[str, Sentence], negatives: float,
-                   rng: random.Random) -> list[Example]:
+def build_examples(
+    items: list[QAMRItem], sentences: dict[str, Sentence], negatives: float, rng: random.Random
+) -> list[Example]:
     """Positives from QAMR, plus negatives: the question paired with another sentence of its document."""
     by_doc: dict[str, list[Sentence]] = {}
     for s in sentences.values():
@@ -59,15 +60,21 @@ def analyse_sentences(sentences: list[Sentence], analyzer: Analyzer) -> dict[str
     return {s.sid: (a.entities, a.noun_chunks) for s, a in zip(sentences, analyzer.analyze(docs), strict=True)}
 
 
-def encode_examples(examples: list[Example], spans: dict, embedder: Embedder, batch_size: int = 64,
-                    progress: bool = True) -> list[Encoded]:
+def encode_examples(
+    examples: list[Example], spans: dict, embedder: Embedder, batch_size: int = 64, progress: bool = True
+) -> list[Encoded]:
     encoder, tokenizer = embedder.model[0].auto_model, embedder.model.tokenizer
     examples = sorted(examples, key=lambda e: len(e.question) + len(e.sentence.text))  # less padding per batch
     encoded = []
     for first in tqdm(range(0, len(examples), batch_size), desc="encoding", disable=not progress):
         chunk = examples[first : first + batch_size]
-        batch = featurize(tokenizer, [e.question for e in chunk], [e.sentence.text for e in chunk],
-                          [spans[e.sentence.sid][0] for e in chunk], [spans[e.sentence.sid][1] for e in chunk])
+        batch = featurize(
+            tokenizer,
+            [e.question for e in chunk],
+            [e.sentence.text for e in chunk],
+            [spans[e.sentence.sid][0] for e in chunk],
+            [spans[e.sentence.sid][1] for e in chunk],
+        )
         states = encode_states(encoder, batch.inputs).to(torch.float16)
         lengths = batch.inputs["attention_mask"].sum(-1).tolist()
         for b, example in enumerate(chunk):
@@ -75,8 +82,16 @@ def encode_examples(examples: list[Example], spans: dict, embedder: Embedder, ba
             target = _token_target(batch.offsets[b][:n], batch.allowed[b][:n], example)
             if target is None:
                 continue  # the answer was cut off by truncation
-            encoded.append(Encoded(states[b, :n].clone(), batch.features[b, :n].clone(), batch.allowed[b, :n].clone(),
-                                   batch.offsets[b][:n], target, example))
+            encoded.append(
+                Encoded(
+                    states[b, :n].clone(),
+                    batch.features[b, :n].clone(),
+                    batch.allowed[b, :n].clone(),
+                    batch.offsets[b][:n],
+                    target,
+                    example,
+                )
+            )
     return encoded
 
 
@@ -126,12 +141,24 @@ def evaluate_head(head: SpanHead, data: list[Encoded], batch_size: int = 128) ->
                 em += exact_match(text[s:t], gold)
                 f1 += f1_score(text[s:t], gold)
     head.train()
-    return {"em": 100 * em / max(answerable, 1), "f1": 100 * f1 / max(answerable, 1),
-            "no_answer_accuracy": 100 * null_right / max(unanswerable, 1)}
+    return {
+        "em": 100 * em / max(answerable, 1),
+        "f1": 100 * f1 / max(answerable, 1),
+        "no_answer_accuracy": 100 * null_right / max(unanswerable, 1),
+    }
 
 
-def train(qamr_dir: Path, out: Path, embedder: Embedder, epochs: int = 4, seed: int = 13, hidden: int = 96,
-          negatives: float = 0.3, limit: int | None = None, log=print) -> dict:
+def train(
+    qamr_dir: Path,
+    out: Path,
+    embedder: Embedder,
+    epochs: int = 4,
+    seed: int = 13,
+    hidden: int = 96,
+    negatives: float = 0.3,
+    limit: int | None = None,
+    log=print,
+) -> dict:
     """Train the head and save the best held-out epoch to `out`; returns its held-out scores."""
     started = time.time()
     random.seed(seed)
@@ -169,12 +196,16 @@ def train(qamr_dir: Path, out: Path, embedder: Embedder, epochs: int = 4, seed: 
             optimizer.step()
             total += loss.item()
         scores = evaluate_head(head, held_data)
-        log(f"epoch {epoch}: loss {total / max(1, len(train_data) // 64):.3f}; held-out EM {scores['em']:.1f} "
-            f"F1 {scores['f1']:.1f}, no-answer accuracy {scores['no_answer_accuracy']:.1f}")
+        log(
+            f"epoch {epoch}: loss {total / max(1, len(train_data) // 64):.3f}; held-out EM {scores['em']:.1f} "
+            f"F1 {scores['f1']:.1f}, no-answer accuracy {scores['no_answer_accuracy']:.1f}"
+        )
         if scores["f1"] > best["f1"]:
             best = {**scores, "epoch": epoch}
             out.parent.mkdir(parents=True, exist_ok=True)
             torch.save({"state_dict": head.state_dict(), "hidden": hidden, "seed": seed, "held_out": best}, out)
-    log(f"best epoch {best['epoch']}: held-out F1 {best['f1']:.1f}; saved {out} "
-        f"({out.stat().st_size / 1e6:.1f} MB) in {(time.time() - started) / 60:.1f} min")
+    log(
+        f"best epoch {best['epoch']}: held-out F1 {best['f1']:.1f}; saved {out} "
+        f"({out.stat().st_size / 1e6:.1f} MB) in {(time.time() - started) / 60:.1f} min"
+    )
     return best

@@ -1,0 +1,79 @@
+import pytest
+import torch
+
+from pressqa.schema import Span
+from pressqa.span_reader import (
+    N_FEATURES,
+    LearnedReader,
+    SpanHead,
+    best_spans,
+    featurize,
+    question_type,
+    snap_to_words,
+)
+from pressqa.train_reader import train
+from tests.test_qamr import write_qamr
+
+
+def test_question_types():
+    assert question_type("When did it happen?") == 3
+    assert question_type("How many people came?") == 6
+    assert question_type("How did it go?") == 8
+    assert question_type("Name the company.") == 9
+
+
+def test_featurize_marks_question_words_and_expected_entities(models):
+    tokenizer = models.embedder.model.tokenizer
+    sentence = "Acme Corp. hired Jane Roe in March 2021."
+    batch = featurize(tokenizer, ["When did Acme hire Jane Roe?"], [sentence], [[Span(29, 39, "DATE")]], [[]])
+    assert batch.features.shape[-1] == N_FEATURES
+    tokens = {sentence[s:e]: t for t, (s, e) in enumerate(batch.offsets[0]) if batch.allowed[0, t] and t > 0}
+    assert batch.features[0, tokens["hired"], 0] == 1.0  # a question word (stemmed)
+    assert batch.features[0, tokens["March"], 1] == 1.0  # inside an entity of the expected type
+    assert batch.features[0, tokens["Corp"], 1] == 0.0
+    sentence_tokens = len(tokenizer(sentence, add_special_tokens=False)["input_ids"])
+    assert batch.allowed[0, 0] and batch.allowed[0].sum() == sentence_tokens + 1  # [CLS] + the sentence
+
+
+def test_best_spans_picks_the_most_probable_valid_span():
+    start = torch.full((1, 6), -10.0)
+    end = torch.full((1, 6), -10.0)
+    start[0, 2], end[0, 4] = 5.0, 5.0
+    end[0, 1] = 9.0  # an end before every plausible start must not win
+    allowed = torch.tensor([[True, True, True, True, True, False]])
+    ((i, j, p_span, p_null),) = best_spans(start, end, allowed)
+    assert (i, j) == (2, 4) and 0 < p_span < 1 and p_null < p_span
+
+
+def test_snap_to_words():
+    assert snap_to_words("Claudin18.2 targets", 2, 6) == (0, 9)
+    assert snap_to_words("in March 2021", 3, 8) == (3, 8)
+
+
+@pytest.fixture(scope="module")
+def tiny_weights(tmp_path_factory, models):
+    folder = tmp_path_factory.mktemp("qamr")
+    write_qamr(folder)
+    out = folder / "reader.pt"
+    logs = []
+    best = train(folder, out, models.embedder, epochs=2, seed=1, log=logs.append)
+    assert out.exists() and out.stat().st_size < 10_000_000
+    assert any("held-out" in line for line in logs) and set(best) >= {"em", "f1", "epoch"}
+    return out
+
+
+def test_training_saves_weights_that_load(tiny_weights):
+    saved = torch.load(tiny_weights, weights_only=True)
+    head = SpanHead(hidden=saved["hidden"])
+    head.load_state_dict(saved["state_dict"])
+
+
+def test_learned_reader_answers_with_document_offsets(corpus_engine, tiny_weights):
+    reader = LearnedReader(corpus_engine.embedder, tiny_weights)
+    question = "When did CT041 receive RMAT?"
+    vector, retrieved, _ = corpus_engine.retrieve(question, 5)
+    answers = reader.read(question, vector, retrieved)
+    assert answers and answers == sorted(answers, key=lambda a: -a.score)
+    for answer in answers:
+        assert corpus_engine.index.document(answer.doc_id).text[answer.start : answer.end] == answer.text
+        assert 0.0 <= answer.score <= 1.0
