@@ -165,3 +165,11 @@ def test_eval_command_reports_bad_input(tmp_path):
 def test_shared_benchmark_files_parse():
     docs, items = load_squad(SHARED / "data" / "xquad_en.json")
     assert len(docs) == 240 and len(items) == 1190 and all(i.answers for i in items)
+
+
+def test_oracle_mode_reads_only_the_gold_document(corpus_engine):
+    items = [i for i in load_questions(ROOT / "eval" / "questions.jsonl") if i.doc_id][:4]
+    result = evaluate(corpus_engine, "sample", items, oracle=True)
+    assert result.name == "sample (oracle)"
+    for item, record in zip(items, result.records, strict=True):
+        assert record.cited_doc in (None, item.doc_id)

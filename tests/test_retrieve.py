@@ -40,3 +40,14 @@ def test_filters_by_document_and_date(corpus_engine):
     ).passages
     assert dated and {p.date for p in dated} == {"2021-07-31"}
     assert engine.retriever.retrieve(question, vector, 10, Mode.hybrid, Filters(date_from="2030-01-01")).passages == []
+
+
+def test_best_sentence_ranking_puts_the_chunk_holding_the_sentence_first(corpus_engine):
+    engine = corpus_engine
+    sentence = "Founded in 1958, Shanghai Cancer Institute is committed to basic science"
+    vector = engine.embedder.encode_query(sentence)
+    candidates = set(engine.index.chunk_ids())
+    ranked = engine.retriever._by_best_sentence(vector, candidates)
+    assert sorted(ranked) == sorted(candidates)
+    first, _ = engine.index.chunks([ranked[0]])[ranked[0]]
+    assert "Founded in 1958" in first.text

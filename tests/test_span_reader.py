@@ -5,9 +5,11 @@ from pressqa.schema import Span
 from pressqa.span_reader import (
     N_FEATURES,
     LearnedReader,
-    SpanHead,
+    attention_bias,
     best_spans,
     featurize,
+    lower_states,
+    new_span_model,
     question_type,
     snap_to_words,
 )
@@ -62,10 +64,29 @@ def tiny_weights(tmp_path_factory, models):
     return out
 
 
-def test_training_saves_weights_that_load(tiny_weights):
+def test_training_saves_weights_that_load(tiny_weights, models):
     saved = torch.load(tiny_weights, weights_only=True)
-    head = SpanHead(hidden=saved["hidden"])
-    head.load_state_dict(saved["state_dict"])
+    model = new_span_model(models.embedder.model[0].auto_model, saved["hidden"], saved["tuned_layers"])
+    model.load_state_dict({k: v.float() for k, v in saved["state_dict"].items()})
+    encoder_top = models.embedder.model[0].auto_model.encoder.layer[-1]
+    assert model.layers[-1] is not encoder_top  # tuning never touches the retrieval encoder
+
+
+def test_lower_states_plus_top_layers_equal_the_encoder(models):
+    encoder = models.embedder.model[0].auto_model
+    inputs = models.embedder.model.tokenizer(
+        ["When?", "Who is it?"], ["In 2022.", "Bob is."], padding=True, return_tensors="pt"
+    )
+    model = new_span_model(encoder)
+    states = lower_states(encoder, inputs)
+    bias = attention_bias(inputs["attention_mask"])
+    with torch.inference_mode():
+        for layer in model.layers:
+            states = layer(states, bias)
+            states = states[0] if isinstance(states, tuple) else states
+        expected = encoder(**inputs).last_hidden_state
+    mask = inputs["attention_mask"].bool()
+    assert torch.allclose(states[mask], expected[mask], atol=1e-4)
 
 
 def test_learned_reader_answers_with_document_offsets(corpus_engine, tiny_weights):

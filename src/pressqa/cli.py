@@ -120,6 +120,7 @@ def eval_command(
     squad: Annotated[Path | None, typer.Option(help="SQuAD 1.1/2.0 JSON: indexed in a temporary folder.")] = None,
     mode: Annotated[str, typer.Option(help="hybrid, dense or bm25.")] = "hybrid",
     calibrate: Annotated[bool, typer.Option(help="Pick and save the no-answer threshold maximising F1.")] = False,
+    oracle: Annotated[bool, typer.Option(help="Give the reader the gold document only (no retrieval).")] = False,
     out: Annotated[Path, typer.Option(help="Folder for the JSON result and the report.")] = Path("eval/results"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the result JSON.")] = False,
 ) -> None:
@@ -149,7 +150,7 @@ def eval_command(
             items = ev.load_questions(path)
             run_ingest([settings.corpus_dir], settings, engine.embedder, engine.analyzer, progress=progress)
             name = path.name
-        result = ev.evaluate(engine, name, items, mode_value, progress)
+        result = ev.evaluate(engine, name, items, mode_value, progress, oracle)
     except (ev.EvalInputError, IndexNotReady) as exc:
         _fail(str(exc))
     finally:
@@ -206,6 +207,7 @@ def qamr_set(
     out: Annotated[Path, typer.Argument(help="Where to write the SQuAD 2.0 JSON.")],
     qamr: Annotated[Path, typer.Option(help="QAMR folder.")] = Path("../shared/data/qamr"),
     seed: Annotated[int, typer.Option(help="The training split's seed.")] = 13,
+    distractors: Annotated[bool, typer.Option(help="Add every other QAMR paragraph, without questions.")] = False,
 ) -> None:
     """Write the reader's held-out QAMR questions as SQuAD 2.0 JSON, for model selection and calibration."""
     from pressqa.qamr import read_qas, read_sentences, split_by_document, squad_set
@@ -215,7 +217,7 @@ def qamr_set(
     sentences = read_sentences(qamr / "wiki-sentences.tsv")
     items = read_qas(qamr / "dev.tsv", sentences) + read_qas(qamr / "test.tsv", sentences)
     _, held_out = split_by_document(items, seed=seed)
-    data = squad_set(sentences, held_out, seed=seed)
+    data = squad_set(sentences, held_out, seed=seed, distractors=distractors)
     out.write_text(json.dumps(data, ensure_ascii=False))
     questions = sum(len(p["qas"]) for a in data["data"] for p in a["paragraphs"])
     typer.echo(

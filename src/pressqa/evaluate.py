@@ -13,7 +13,7 @@ from pressqa.ingest import add_documents, chunking_settings
 from pressqa.load import content_hash, make_document
 from pressqa.metrics import abstention, answer_scores, first_hit_rank, mrr_at_k, percentiles, recall_at_k
 from pressqa.qa import PressQA
-from pressqa.retrieve import Mode
+from pressqa.retrieve import Filters, Mode
 from pressqa.schema import Document, Passage
 
 KS = (1, 3, 5, 10)
@@ -136,17 +136,24 @@ def build_temporary_index(engine: PressQA, documents: list[Document], folder: Pa
 
 
 def evaluate(
-    engine: PressQA, name: str, items: list[QAItem], mode: Mode = Mode.hybrid, progress: bool = False
+    engine: PressQA,
+    name: str,
+    items: list[QAItem],
+    mode: Mode = Mode.hybrid,
+    progress: bool = False,
+    oracle: bool = False,
 ) -> EvalResult:
-    """Ask every question against the whole index (open-domain) and record the outcome."""
-    result = EvalResult(name, engine.settings.no_answer_threshold)
+    """Ask every question against the whole index (open-domain), or only its gold document (`oracle`)."""
+    result = EvalResult(name + (" (oracle)" if oracle else ""), engine.settings.no_answer_threshold)
     for item in tqdm(items, desc="questions", disable=not progress):
-        result.records.append(_evaluate_one(engine, item, mode))
+        result.records.append(_evaluate_one(engine, item, mode, oracle))
     return result
 
 
-def _evaluate_one(engine: PressQA, item: QAItem, mode: Mode) -> Record:
-    vector, retrieved, timings = engine.retrieve(item.question, max(KS), mode)
+def _evaluate_one(engine: PressQA, item: QAItem, mode: Mode, oracle: bool = False) -> Record:
+    # Oracle mode hands the reader the gold document's passages only: reader quality apart from retrieval.
+    filters = Filters(doc_ids=[item.doc_id]) if oracle and item.doc_id else None
+    vector, retrieved, timings = engine.retrieve(item.question, max(KS), mode, filters)
     hits = [_is_hit(p, item) for p in retrieved.passages]
     retrieved.passages = retrieved.passages[: engine.settings.top_k]
     outcome = engine.answer(item.question, vector, retrieved, timings)

@@ -239,6 +239,7 @@ class Index:
         """Chunks (with their sentence vectors) by id."""
         if not ids:
             return {}
+        ids = [int(i) for i in ids]  # sqlite cannot bind numpy integers
         rows = self.db.execute(
             f"SELECT id, doc_id, start, end, text, spans, sentence_vectors FROM chunks "
             f"WHERE id IN ({','.join('?' * len(ids))})",
@@ -250,6 +251,7 @@ class Index:
         """The sentence vectors of the given chunks, by chunk id."""
         if not ids:
             return {}
+        ids = [int(i) for i in ids]  # sqlite cannot bind numpy integers
         rows = self.db.execute(
             f"SELECT id, sentence_vectors FROM chunks WHERE id IN ({','.join('?' * len(ids))})", ids
         ).fetchall()

@@ -111,11 +111,14 @@ def _majority_answer(fields: list[str]) -> list[int]:
     return list(best)
 
 
-def squad_set(sentences: dict[str, Sentence], items: list[QAMRItem], drop: float = 0.4, seed: int = 13) -> dict:
+def squad_set(
+    sentences: dict[str, Sentence], items: list[QAMRItem], drop: float = 0.4, seed: int = 13, distractors: bool = False
+) -> dict:
     """A SQuAD 2.0 file of QAMR paragraphs for model selection and threshold calibration.
 
     In some paragraphs one questioned sentence is left out: its questions become unanswerable while
-    the rest of their topic stays in the corpus, as in SQuAD 2.0.
+    the rest of their topic stays in the corpus, as in SQuAD 2.0. With `distractors`, every other
+    paragraph of QAMR's Wikipedia and Wikinews text is added without questions, for retrieval.
     """
     rng = random.Random(seed)
     by_sentence: dict[str, list[QAMRItem]] = defaultdict(list)
@@ -125,6 +128,8 @@ def squad_set(sentences: dict[str, Sentence], items: list[QAMRItem], drop: float
     for (doc, _), group in sorted(paragraphs(sentences).items()):
         questioned = [s for s in group if s.sid in by_sentence]
         if not questioned:
+            if distractors:
+                articles[doc].append({"context": " ".join(s.text for s in group), "qas": []})
             continue
         dropped = rng.choice(questioned).sid if len(group) > 1 and rng.random() < drop else None
         kept = [s for s in group if s.sid != dropped]

@@ -1,6 +1,7 @@
 """Present an evaluation: a terminal table, a JSON file, and a Markdown report with failures and plots."""
 
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def write_outputs(result: EvalResult, out_dir: Path) -> tuple[Path, Path]:
 
 
 def _slug(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in Path(name).stem)
+    return re.sub(r"[^A-Za-z0-9_]+", "-", name.replace(".json", "")).strip("-")
 
 
 def markdown_report(result: EvalResult, recall_png: str, scores_png: str) -> str:

@@ -1,5 +1,6 @@
 """Learned span reader: frozen MiniLM token vectors of question + sentence, a small trained start/end head."""
 
+import copy
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,6 +22,7 @@ WORD_FEATURES = 4  # in the question, of the expected type, in any entity, capit
 N_FEATURES = WORD_FEATURES + len(QTYPES)
 MAX_LENGTH = 160
 MAX_ANSWER_TOKENS = 24
+TUNED_LAYERS = 2  # the encoder's top layers are fine-tuned for reading; the rest stay shared with retrieval
 _WORD = re.compile(r"[\w’'-]+|[^\w\s]")
 
 
@@ -53,6 +55,47 @@ class SpanHead(nn.Module):
         start = self.start(x).squeeze(-1).masked_fill(mask, -1e4)
         end = self.end(x).squeeze(-1).masked_fill(mask, -1e4)
         return start, end
+
+
+class SpanModel(nn.Module):
+    """Fine-tuned copies of the encoder's top layers, then the span head."""
+
+    def __init__(self, layers: nn.ModuleList, hidden: int = 96) -> None:
+        super().__init__()
+        self.layers = layers
+        self.head = SpanHead(hidden=hidden)
+
+    def forward(self, states, attention_mask, features, allowed):
+        bias = attention_bias(attention_mask)
+        for layer in self.layers:
+            states = _layer(layer, states, bias)
+        return self.head(states, features, allowed)
+
+
+def attention_bias(attention_mask: torch.Tensor) -> torch.Tensor:
+    """The additive (batch, 1, 1, length) mask BERT layers take: padding gets a large negative bias."""
+    return (1.0 - attention_mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
+
+
+def _layer(layer: nn.Module, states: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    out = layer(states, bias)
+    return out[0] if isinstance(out, tuple) else out
+
+
+def lower_states(encoder, inputs: dict[str, torch.Tensor], tuned: int = TUNED_LAYERS) -> torch.Tensor:
+    """Token vectors after the shared lower layers of the encoder (the input of the tuned layers)."""
+    with torch.inference_mode():
+        states = encoder.embeddings(input_ids=inputs["input_ids"], token_type_ids=inputs.get("token_type_ids"))
+        bias = attention_bias(inputs["attention_mask"])
+        for layer in encoder.encoder.layer[: len(encoder.encoder.layer) - tuned]:
+            states = _layer(layer, states, bias)
+        return states
+
+
+def new_span_model(encoder, hidden: int = 96, tuned: int = TUNED_LAYERS) -> SpanModel:
+    """A span model whose tuned layers start as copies of the encoder's top layers."""
+    layers = nn.ModuleList(copy.deepcopy(layer) for layer in encoder.encoder.layer[-tuned:])
+    return SpanModel(layers, hidden)
 
 
 @dataclass
@@ -120,11 +163,6 @@ def _word_features(question: str, sentence: str, entities: list[Span], noun_chun
     return per_char
 
 
-def encode_states(encoder, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-    with torch.inference_mode():
-        return encoder(**inputs).last_hidden_state
-
-
 def best_spans(start: torch.Tensor, end: torch.Tensor, allowed: torch.Tensor) -> list[tuple[int, int, float, float]]:
     """Per pair: (start token, end token, span probability, no-answer probability)."""
     p_start, p_end = start.softmax(-1), end.softmax(-1)
@@ -161,11 +199,12 @@ class LearnedReader:
         self.selector = HeuristicReader(sentences)
 
     @cached_property
-    def head(self) -> SpanHead:
+    def model(self) -> SpanModel:
         saved = torch.load(self.weights, map_location="cpu", weights_only=True)
-        head = SpanHead(hidden=int(saved["hidden"]))
-        head.load_state_dict(saved["state_dict"])
-        return head.eval()
+        encoder = self.embedder.model[0].auto_model
+        model = new_span_model(encoder, hidden=int(saved["hidden"]), tuned=int(saved["tuned_layers"]))
+        model.load_state_dict({k: v.float() for k, v in saved["state_dict"].items()})
+        return model.eval()
 
     def read(self, question: str, query_vector: np.ndarray | None, retrieved: Retrieved) -> list[Answer]:
         from pressqa.question import analyze_question
@@ -177,16 +216,18 @@ class LearnedReader:
         ents = [[_relative(e, s.span) for e in s.chunk.entities if _inside(e, s.span)] for s in chosen]
         ncs = [[_relative(n, s.span) for n in s.chunk.noun_chunks if _inside(n, s.span)] for s in chosen]
         batch = featurize(self.embedder.model.tokenizer, [question] * len(chosen), texts, ents, ncs)
-        states = encode_states(self.embedder.model[0].auto_model, batch.inputs)
+        encoder = self.embedder.model[0].auto_model
+        states = lower_states(encoder, batch.inputs, len(self.model.layers))
         with torch.inference_mode():
-            start, end = self.head(states, batch.features, batch.allowed)
+            start, end = self.model(states, batch.inputs["attention_mask"], batch.features, batch.allowed)
         answers = []
-        for sent, offsets, (i, j, p_span, _p_null) in zip(
+        for sent, offsets, (i, j, p_span, p_null) in zip(
             chosen, batch.offsets, best_spans(start, end, batch.allowed), strict=True
         ):
             s, e = snap_to_words(sent.text, offsets[i][0], offsets[j][1])
             doc_start = sent.span.start + s
-            score = float(np.sqrt(max(p_span, 0.0) * max(sent.score, 0.0)))
+            # The span's share against "no answer in this sentence", weighed by how well the sentence matches.
+            score = p_span / (p_span + p_null + 1e-9) * max(sent.score, 0.0)
             answers.append(
                 Answer(
                     sent.text[s:e],

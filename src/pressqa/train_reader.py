@@ -16,7 +16,15 @@ from pressqa.load import make_document
 from pressqa.metrics import exact_match, f1_score
 from pressqa.qamr import QAMRItem, Sentence, read_qas, read_sentences, split_by_document
 from pressqa.schema import Span
-from pressqa.span_reader import SpanHead, best_spans, encode_states, featurize, snap_to_words
+from pressqa.span_reader import (
+    TUNED_LAYERS,
+    SpanModel,
+    best_spans,
+    featurize,
+    lower_states,
+    new_span_model,
+    snap_to_words,
+)
 
 
 @dataclass
@@ -29,7 +37,7 @@ class Example:
 
 @dataclass
 class Encoded:
-    states: torch.Tensor  # (length, d) float16
+    states: torch.Tensor  # (length, d) float16: the input of the tuned layers
     features: torch.Tensor
     allowed: torch.Tensor
     offsets: list[tuple[int, int]]
@@ -75,7 +83,7 @@ def encode_examples(
             [spans[e.sentence.sid][0] for e in chunk],
             [spans[e.sentence.sid][1] for e in chunk],
         )
-        states = encode_states(encoder, batch.inputs).to(torch.float16)
+        states = lower_states(encoder, batch.inputs).to(torch.float16)
         lengths = batch.inputs["attention_mask"].sum(-1).tolist()
         for b, example in enumerate(chunk):
             n = lengths[b]
@@ -107,28 +115,31 @@ def _token_target(offsets, allowed, example: Example) -> tuple[int, int] | None:
     return (i, j) if i <= j else None
 
 
-def _pad(batch: list[Encoded]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+def _pad(batch: list[Encoded]):
+    """Batch tensors: states, attention mask, features, allowed positions, targets."""
     length = max(len(e.offsets) for e in batch)
     d = batch[0].states.shape[-1]
     states = torch.zeros(len(batch), length, d)
+    mask = torch.zeros(len(batch), length)
     features = torch.zeros(len(batch), length, batch[0].features.shape[-1])
     allowed = torch.zeros(len(batch), length, dtype=torch.bool)
     for b, e in enumerate(batch):
         n = len(e.offsets)
         states[b, :n], features[b, :n], allowed[b, :n] = e.states.float(), e.features, e.allowed
+        mask[b, :n] = 1.0
     targets = torch.tensor([e.target for e in batch])
-    return states, features, allowed, targets
+    return states, mask, features, allowed, targets
 
 
-def evaluate_head(head: SpanHead, data: list[Encoded], batch_size: int = 128) -> dict[str, float]:
+def evaluate_model(model: SpanModel, data: list[Encoded], batch_size: int = 128) -> dict[str, float]:
     """Held-out EM/F1 on answerable pairs and accuracy of the no-answer decision on the others."""
-    head.eval()
+    model.eval()
     em = f1 = answerable = null_right = unanswerable = 0.0
     with torch.inference_mode():
         for first in range(0, len(data), batch_size):
             batch = data[first : first + batch_size]
-            states, features, allowed, _ = _pad(batch)
-            start, end = head(states, features, allowed)
+            states, mask, features, allowed, _ = _pad(batch)
+            start, end = model(states, mask, features, allowed)
             for e, (i, j, p_span, p_null) in zip(batch, best_spans(start, end, allowed), strict=True):
                 if e.example.start < 0:
                     unanswerable += 1
@@ -140,7 +151,7 @@ def evaluate_head(head: SpanHead, data: list[Encoded], batch_size: int = 128) ->
                 answerable += 1
                 em += exact_match(text[s:t], gold)
                 f1 += f1_score(text[s:t], gold)
-    head.train()
+    model.train()
     return {
         "em": 100 * em / max(answerable, 1),
         "f1": 100 * f1 / max(answerable, 1),
@@ -179,23 +190,27 @@ def train(
     held_data = encode_examples(held_ex, spans, embedder)
     log(f"encoded {len(train_data)} training and {len(held_data)} held-out pairs in {time.time() - started:.0f} s")
 
-    head = SpanHead(hidden=hidden)
-    optimizer = torch.optim.AdamW(head.parameters(), lr=2e-3, weight_decay=1e-4)
+    model = new_span_model(embedder.model[0].auto_model, hidden=hidden, tuned=TUNED_LAYERS)
+    model.train()
+    optimizer = torch.optim.AdamW(
+        [{"params": model.head.parameters(), "lr": 2e-3}, {"params": model.layers.parameters(), "lr": 5e-5}],
+        weight_decay=1e-4,
+    )
     loss_fn = nn.CrossEntropyLoss()
     best: dict = {"f1": -1.0}
     for epoch in range(1, epochs + 1):
         rng.shuffle(train_data)
         total = 0.0
         for first in tqdm(range(0, len(train_data), 64), desc=f"epoch {epoch}", leave=False):
-            states, features, allowed, targets = _pad(train_data[first : first + 64])
-            start, end = head(states, features, allowed)
+            states, mask, features, allowed, targets = _pad(train_data[first : first + 64])
+            start, end = model(states, mask, features, allowed)
             loss = loss_fn(start, targets[:, 0]) + loss_fn(end, targets[:, 1])
             optimizer.zero_grad()
             loss.backward()
-            nn.utils.clip_grad_norm_(head.parameters(), 5.0)
+            nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             optimizer.step()
             total += loss.item()
-        scores = evaluate_head(head, held_data)
+        scores = evaluate_model(model, held_data)
         log(
             f"epoch {epoch}: loss {total / max(1, len(train_data) // 64):.3f}; held-out EM {scores['em']:.1f} "
             f"F1 {scores['f1']:.1f}, no-answer accuracy {scores['no_answer_accuracy']:.1f}"
@@ -203,7 +218,12 @@ def train(
         if scores["f1"] > best["f1"]:
             best = {**scores, "epoch": epoch}
             out.parent.mkdir(parents=True, exist_ok=True)
-            torch.save({"state_dict": head.state_dict(), "hidden": hidden, "seed": seed, "held_out": best}, out)
+            # float16 keeps the two tuned layers and the head under 10 MB
+            state = {k: v.half() for k, v in model.state_dict().items()}
+            torch.save(
+                {"state_dict": state, "hidden": hidden, "tuned_layers": TUNED_LAYERS, "seed": seed, "held_out": best},
+                out,
+            )
     log(
         f"best epoch {best['epoch']}: held-out F1 {best['f1']:.1f}; saved {out} "
         f"({out.stat().st_size / 1e6:.1f} MB) in {(time.time() - started) / 60:.1f} min"
