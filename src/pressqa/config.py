@@ -38,10 +38,11 @@ class Settings(BaseSettings):
     sentence_ranking: bool = Field(default=True, description="Hybrid mode also ranks by each chunk's best sentence.")
 
     reader: str = Field(
-        default="heuristic", description="'learned', 'heuristic' or a local transformers QA model folder."
+        default="learned", description="'learned', 'heuristic' or a local transformers QA model folder."
     )
     learned_reader_sentences: int = Field(default=4, ge=1, description="Sentences the learned reader reads.")
-    no_answer_threshold: float = Field(default=0.35, ge=0.0, le=1.0)
+    # Calibrated for the learned reader on held-out QAMR (pressqa qamr-set + pressqa eval --calibrate).
+    no_answer_threshold: float = Field(default=0.227, ge=0.0, le=1.0)
     reader_sentences: int = Field(default=8, ge=1, description="Candidate sentences the reader considers.")
 
     host: str = "127.0.0.1"

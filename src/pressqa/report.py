@@ -56,7 +56,7 @@ def write_outputs(result: EvalResult, out_dir: Path) -> tuple[Path, Path]:
 
 
 def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_]+", "-", name.replace(".json", "")).strip("-")
+    return re.sub(r"[^A-Za-z0-9_]+", "-", re.sub(r"\.jsonl?\b", "", name)).strip("-")
 
 
 def markdown_report(result: EvalResult, recall_png: str, scores_png: str) -> str:
