@@ -28,8 +28,8 @@ function appendHighlighted(parent, text, start, end) {
 }
 
 function confidence(score) {
-  if (score >= 0.75) return "High confidence";
-  if (score >= 0.5) return "Medium confidence";
+  if (score >= 0.5) return "High confidence";
+  if (score >= 0.3) return "Medium confidence";
   return "Low confidence";
 }
 
