@@ -16,7 +16,7 @@ _EDGE_PUNCT = " \t\n,;:.!?\"“”‘’'()[]"
 
 class Reader(Protocol):
     def read(self, question: str, query_vector: np.ndarray | None, retrieved: Retrieved) -> list[Answer]:
-        """Candidate answers, best first, each with a score in [0, 1]."""
+        """Candidate answers, the one to give first, each with a score in [0, 1] for abstention."""
         ...
 
 
