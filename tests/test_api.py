@@ -110,3 +110,12 @@ def test_chat_page_and_assets_are_served_with_a_strict_csp(client):
     assert script.status_code == 200 and "textContent" in script.text
     assert ".innerHTML" not in script.text and "insertAdjacentHTML" not in script.text
     assert client.get("/static/style.css").status_code == 200
+
+
+def test_start_up_loads_index_and_reader_before_the_first_question(corpus_engine):
+    engine = PressQA(corpus_engine.settings)
+    engine.embedder = corpus_engine.embedder
+    assert "index" not in engine.__dict__ and "reader" not in engine.__dict__
+    with TestClient(create_app(corpus_engine.settings, engine)):
+        assert "index" in engine.__dict__ and "reader" in engine.__dict__
+    engine.close()

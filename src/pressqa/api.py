@@ -1,5 +1,7 @@
 """The HTTP API: /ask, /documents, /health, served by FastAPI."""
 
+import logging
+from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Annotated
 
@@ -98,12 +100,27 @@ async def _security_headers(request: Request, call_next):
     return response
 
 
+def warm_up(engine: PressQA) -> None:
+    """Load the model, the index and the reader before the first question, so it is answered fast."""
+    try:
+        engine.ask("warm-up")
+    except IndexNotReady as exc:
+        logging.getLogger("pressqa").warning("%s", exc)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    warm_up(app.state.engine)
+    yield
+
+
 def create_app(settings: Settings | None = None, engine: PressQA | None = None) -> FastAPI:
-    """The API app; the engine loads the model and index on the first request that needs them."""
+    """The API app; the model, index and reader load at start-up (or on first use without a lifespan)."""
     settings = settings or get_settings()
     app = FastAPI(
         title="PressQA",
         version=__version__,
+        lifespan=_lifespan,
         description="Ask questions of press releases; get extractive answers with cited passages.",
     )
     app.state.engine = engine or PressQA(settings)
