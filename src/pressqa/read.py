@@ -70,9 +70,9 @@ class HeuristicReader:
 
     def _spans(self, info: QuestionInfo, sentence: _Sentence, retrieved: Retrieved) -> list[Answer]:
         chunk, span = sentence.chunk, sentence.span
-        candidates = [e for e in chunk.entities if _inside(e, span) and e.label in info.expected]
+        candidates = [e for e in chunk.entities if e.within(span) and e.label in info.expected]
         if info.expected == PHRASE or not candidates:
-            candidates += _phrases(chunk, [n for n in chunk.noun_chunks if _inside(n, span)])
+            candidates += _phrases(chunk, [n for n in chunk.noun_chunks if n.within(span)])
         anchors = _anchor_positions(info, sentence)
         answers = []
         for cand in candidates:
@@ -157,10 +157,6 @@ def _answer(chunk: Chunk, start: int, end: int, sentence: _Sentence, score: floa
 def _slice(chunk: Chunk, span: Span) -> str:
     """Text of a document span that lies inside `chunk` (offsets are document offsets)."""
     return chunk.text[span.start - chunk.start : span.end - chunk.start]
-
-
-def _inside(inner: Span, outer: Span) -> bool:
-    return inner.start >= outer.start and inner.end <= outer.end
 
 
 def _trim(chunk: Chunk, start: int, end: int) -> tuple[int, int]:

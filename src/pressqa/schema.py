@@ -23,6 +23,9 @@ class Span:
     end: int
     label: str = ""
 
+    def within(self, outer: "Span") -> bool:
+        return self.start >= outer.start and self.end <= outer.end
+
 
 @dataclass
 class Chunk:

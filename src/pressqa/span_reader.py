@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from pressqa.embed import Embedder
-from pressqa.question import PHRASE, expected_type, stem_words
+from pressqa.question import PHRASE, analyze_question, expected_type, stem_words
 from pressqa.read import HeuristicReader
 from pressqa.retrieve import Retrieved
 from pressqa.schema import Answer, Span
@@ -207,14 +207,12 @@ class LearnedReader:
         return model.eval()
 
     def read(self, question: str, query_vector: np.ndarray | None, retrieved: Retrieved) -> list[Answer]:
-        from pressqa.question import analyze_question
-
         chosen = self.selector.best_sentences(analyze_question(question), query_vector, retrieved)
         if not chosen:
             return []
         texts = [s.text for s in chosen]
-        ents = [[_relative(e, s.span) for e in s.chunk.entities if _inside(e, s.span)] for s in chosen]
-        ncs = [[_relative(n, s.span) for n in s.chunk.noun_chunks if _inside(n, s.span)] for s in chosen]
+        ents = [[_relative(e, s.span) for e in s.chunk.entities if e.within(s.span)] for s in chosen]
+        ncs = [[_relative(n, s.span) for n in s.chunk.noun_chunks if n.within(s.span)] for s in chosen]
         batch = featurize(self.embedder.model.tokenizer, [question] * len(chosen), texts, ents, ncs)
         encoder = self.embedder.model[0].auto_model
         states = lower_states(encoder, batch.inputs, len(self.model.layers))
@@ -247,7 +245,3 @@ class LearnedReader:
 
 def _relative(span: Span, sentence: Span) -> Span:
     return Span(span.start - sentence.start, span.end - sentence.start, span.label)
-
-
-def _inside(inner: Span, outer: Span) -> bool:
-    return inner.start >= outer.start and inner.end <= outer.end
