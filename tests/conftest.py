@@ -17,7 +17,7 @@ SHARED = ROOT.parent / "shared"
 
 
 def make_settings(tmp: Path, **overrides) -> Settings:
-    return Settings(index_dir=tmp / "index", corpus_dir=tmp / "corpus", **overrides)
+    return Settings(**{"index_dir": tmp / "index", "corpus_dir": tmp / "corpus", **overrides})
 
 
 @pytest.fixture(scope="session")

@@ -31,18 +31,63 @@ def test_save_load_gives_identical_search_results(built, models):
 
 
 def test_load_refuses_missing_or_foreign_index(built, tmp_path):
-    with pytest.raises(IndexNotReady, match="pressqa ingest"):
+    with pytest.raises(IndexNotReady, match="No index .* pressqa ingest corpus/"):
         Index.load(tmp_path / "nowhere")
+    assert not (tmp_path / "nowhere").exists()
     with pytest.raises(IndexNotReady, match="built with model 'all-MiniLM-L6-v2'.*pressqa ingest --rebuild"):
         Index.load(built.index_dir, "other-model", 384)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda m: {**m, "dimension": 768}, "dimension 768, the model 384"),
+        (lambda m: {**m, "format": 1}, "another PressQA version"),
+        (lambda m: [m], "not a PressQA manifest"),
+    ],
+)
+def test_load_refuses_a_manifest_edited_by_hand(built, edit, message):
     manifest = built.index_dir / "manifest.json"
-    data = json.loads(manifest.read_text())
-    manifest.write_text(json.dumps({**data, "dimension": 768}))
-    with pytest.raises(IndexNotReady, match="dimension"):
+    manifest.write_text(json.dumps(edit(json.loads(manifest.read_text()))))
+    with pytest.raises(IndexNotReady, match=f"{message}.*pressqa ingest --rebuild"):
         Index.load(built.index_dir, "all-MiniLM-L6-v2", 384)
-    (built.index_dir / "dense.faiss").write_bytes(b"garbage")
-    with pytest.raises(IndexNotReady, match="damaged"):
+
+
+def test_load_refuses_a_truncated_manifest_or_store(built):
+    manifest = built.index_dir / "manifest.json"
+    original = manifest.read_bytes()
+    manifest.write_bytes(original[:20])
+    with pytest.raises(IndexNotReady, match="manifest .* unreadable.*pressqa ingest --rebuild"):
         Index.load(built.index_dir)
+    manifest.write_bytes(original)
+    store = built.index_dir / "store.sqlite"
+    for leftover in built.index_dir.glob("store.sqlite-*"):
+        leftover.unlink()
+    store.write_bytes(store.read_bytes()[:1000])
+    with pytest.raises(IndexNotReady, match="store .* damaged.*pressqa ingest --rebuild"):
+        Index.load(built.index_dir)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "delete"])
+def test_damaged_vector_or_bm25_files_are_rebuilt_from_the_store(built, models, damage):
+    question = "Who is the chairman of CARsgen?"
+    vector = models.embedder.encode_query(question)
+    before = Index.load(built.index_dir)
+    expected = before.search_dense(vector, 10), before.search_bm25(question, 10)
+    before.close()
+    for target in (built.index_dir / "dense.faiss", built.index_dir / "bm25" / "ids.npy"):
+        if damage == "truncate":
+            target.write_bytes(target.read_bytes()[:100])
+        elif damage == "garbage":
+            target.write_bytes(b"garbage")
+        else:
+            target.unlink()
+    after = Index.load(built.index_dir)
+    assert (after.search_dense(vector, 10), after.search_bm25(question, 10)) == expected
+    chunks = after.chunk_count()
+    after.close()
+    again = Index.load(built.index_dir)
+    assert again.dense.ntotal == len(again._bm25_ids) == chunks  # the repair was saved
 
 
 def test_removed_documents_leave_no_vectors_or_bm25_hits(built, models):

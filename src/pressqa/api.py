@@ -1,14 +1,19 @@
 """The HTTP API: /ask, /documents, /health, served by FastAPI."""
 
 import logging
+import secrets
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 
 from pressqa import __version__
@@ -17,6 +22,7 @@ from pressqa.api_models import (
     AskResponse,
     DocumentOut,
     DocumentSummary,
+    DocumentWritten,
     Health,
     ask_response,
     document_out,
@@ -25,6 +31,7 @@ from pressqa.api_models import (
 from pressqa.config import Settings, get_settings
 from pressqa.index import IndexNotReady
 from pressqa.qa import PressQA
+from pressqa.upload import BodyLimit, document_body_schema, document_from_request
 
 router = APIRouter()
 STATIC = resources.files("pressqa") / "static"
@@ -33,6 +40,14 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+
+
+WRITES_OFF = "Writing is turned off: set PRESSQA_API_KEY on the server to enable POST and DELETE /documents."
+WRITE_ERRORS = {
+    401: {"description": "Missing or wrong API key."},
+    403: {"description": "Writing is turned off (no API key configured)."},
+}
+bearer = HTTPBearer(auto_error=False, description="The server's PRESSQA_API_KEY.")
 
 
 def get_engine(request: Request) -> PressQA:
@@ -55,27 +70,76 @@ def ask(body: AskRequest, engine: Engine) -> AskResponse:
 
 @router.get("/documents", response_model=list[DocumentSummary], summary="List indexed releases")
 def list_documents(engine: Engine) -> list[DocumentSummary]:
-    return [document_summary(d) for d in engine.index.documents()]
+    with engine.reading() as index:
+        return [document_summary(d) for d in index.documents()]
 
 
 @router.get("/documents/{doc_id:path}", response_model=DocumentOut, summary="One release with its full text")
 def get_document(doc_id: str, engine: Engine) -> DocumentOut:
-    doc = engine.index.document(doc_id)
+    with engine.reading() as index:
+        doc = index.document(doc_id)
     if doc is None:
         raise HTTPException(status_code=404, detail=f"No document with id {doc_id!r}.")
     return document_out(doc)
 
 
+def require_api_key(
+    engine: Engine, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+) -> None:
+    """Writes need `Authorization: Bearer <PRESSQA_API_KEY>`; with no key configured they are off."""
+    key = engine.settings.api_key
+    if key is None or not key.get_secret_value():
+        raise HTTPException(status_code=403, detail=WRITES_OFF)
+    given = credentials.credentials.encode() if credentials else b""
+    if not secrets.compare_digest(given, key.get_secret_value().encode()):
+        raise HTTPException(
+            status_code=401,
+            detail="A valid API key is required: send 'Authorization: Bearer <key>'.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+@router.post(
+    "/documents",
+    response_model=DocumentWritten,
+    status_code=201,
+    summary="Add or replace one release (JSON or a file upload); saved before the response",
+    dependencies=[Depends(require_api_key)],
+    openapi_extra=document_body_schema(),
+    responses={200: {"description": "Already indexed (unchanged) or replaced (updated)."}, **WRITE_ERRORS},
+)
+async def add_document(request: Request, response: Response, engine: Engine) -> DocumentWritten:
+    doc = await document_from_request(request)
+    status, chunks = await run_in_threadpool(engine.add_document, doc)
+    if status != "added":
+        response.status_code = 200
+    response.headers["Location"] = f"/documents/{quote(doc.doc_id)}"
+    return DocumentWritten(doc_id=doc.doc_id, status=status, chunks=chunks)
+
+
+@router.delete(
+    "/documents/{doc_id:path}",
+    response_model=DocumentWritten,
+    summary="Remove one release; saved before the response",
+    dependencies=[Depends(require_api_key)],
+    responses={404: {"description": "No such release."}, **WRITE_ERRORS},
+)
+def delete_document(doc_id: str, engine: Engine) -> DocumentWritten:
+    if not engine.remove_document(doc_id):
+        raise HTTPException(status_code=404, detail=f"No document with id {doc_id!r}.")
+    return DocumentWritten(doc_id=doc_id, status="deleted", chunks=0)
+
+
 @router.get("/health", response_model=Health, summary="Model, index size and version")
 def health(engine: Engine) -> Health:
-    index = engine.index
-    return Health(
-        status="ok",
-        model=index.manifest.get("model", ""),
-        documents=index.document_count(),
-        chunks=index.chunk_count(),
-        version=__version__,
-    )
+    with engine.reading() as index:
+        return Health(
+            status="ok",
+            model=index.manifest.get("model", ""),
+            documents=index.document_count(),
+            chunks=index.chunk_count(),
+            version=__version__,
+        )
 
 
 async def _index_not_ready(request: Request, exc: IndexNotReady) -> JSONResponse:
@@ -116,7 +180,7 @@ async def _lifespan(app: FastAPI):
 
 def create_app(settings: Settings | None = None, engine: PressQA | None = None) -> FastAPI:
     """The API app; the model, index and reader load at start-up (or on first use without a lifespan)."""
-    settings = settings or get_settings()
+    settings = engine.settings if engine else settings or get_settings()
     app = FastAPI(
         title="PressQA",
         version=__version__,
@@ -127,6 +191,14 @@ def create_app(settings: Settings | None = None, engine: PressQA | None = None) 
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.middleware("http")(_security_headers)
+    app.add_middleware(BodyLimit, limit=settings.max_document_bytes)
+    if settings.cors_origins:  # off unless configured: browsers on other origins can't call the API
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
     app.add_exception_handler(IndexNotReady, _index_not_ready)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     return app

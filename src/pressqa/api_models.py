@@ -64,6 +64,53 @@ class AskRequest(BaseModel):
         )
 
 
+class DocumentIn(BaseModel):
+    """A release sent as JSON; the text is plain text (upload an .html file to have a page's text taken)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, description="The release's text.")
+    doc_id: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Id to file it under (default: from its text)."
+    )
+    title: str | None = Field(default=None, max_length=500, description="Default: the first line.")
+    date: dt.date | None = Field(default=None, description="Publication date (default: from the dateline).")
+    url: str | None = Field(default=None, max_length=2000)
+    source: str | None = Field(default=None, max_length=500)
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return check_text(value)
+
+    @field_validator("doc_id")
+    @classmethod
+    def _doc_id(cls, value: str | None) -> str | None:
+        return None if value is None else check_doc_id(value)
+
+
+def check_text(value: str) -> str:
+    """Refuse text that is empty or binary data (NUL or other control characters)."""
+    if not value.strip():
+        raise ValueError("the document has no text")
+    if any(ord(ch) < 32 and ch not in "\t\n\r\f" for ch in value):
+        raise ValueError("the text contains control characters: binary data is not a release")
+    return value
+
+
+def check_doc_id(value: str) -> str:
+    """Ids are names, not paths: no slashes, no '..', nothing invisible."""
+    if any(ch in value for ch in "/\\") or value in {".", ".."} or not value.isprintable() or value != value.strip():
+        raise ValueError("doc_id must be a plain name: no slashes, '..', control characters or outer spaces")
+    return value
+
+
+class DocumentWritten(BaseModel):
+    doc_id: str
+    status: str = Field(description="'added', 'updated', 'unchanged' (the same release again) or 'deleted'.")
+    chunks: int = Field(description="Passages the release was split into (0 once deleted).")
+
+
 class AnswerOut(BaseModel):
     text: str
     score: float = Field(ge=0, le=1)

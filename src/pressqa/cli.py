@@ -226,6 +226,32 @@ def qamr_set(
     )
 
 
+@app.command("load-test")
+def load_test(
+    clients: Annotated[int, typer.Option(min=1, help="Concurrent clients.")] = 50,
+    seconds: Annotated[float, typer.Option(min=1, help="How long the clients keep sending.")] = 60,
+    write_share: Annotated[float, typer.Option(min=0, max=1, help="Share of requests that write.")] = 0.2,
+    warm_up: Annotated[float, typer.Option(min=0, help="Seconds before memory counts as warm.")] = 10,
+    out: Annotated[Path, typer.Option(help="Folder for the JSON result.")] = Path("eval/results"),
+) -> None:
+    """Serve a copy of the index and load it with clients mixing /ask and writes; print errors, latency, memory."""
+    from pressqa.loadtest import run, save
+    from pressqa.report import print_load
+
+    settings = get_settings()
+    try:
+        from pressqa.index import read_manifest
+
+        read_manifest(settings.index_dir)
+        result = run(settings.index_dir, clients, seconds, write_share, warm_up, log=lambda m: typer.echo(m, err=True))
+    except (IndexNotReady, RuntimeError) as exc:
+        _fail(str(exc))
+    print_load(result)
+    typer.echo(f"results: {save(result, out)}", err=True)
+    if result["server_errors"] or result["lost_documents"] or result["resurrected_documents"]:
+        raise typer.Exit(1)
+
+
 @app.command()
 def info() -> None:
     """Show the index's manifest and settings."""

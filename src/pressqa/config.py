@@ -2,8 +2,9 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -35,7 +36,11 @@ class Settings(BaseSettings):
     max_top_k: int = Field(default=50, ge=1)
     candidates: int = Field(default=50, ge=1, description="Hits per ranking before fusion.")
     rrf_k: int = Field(default=60, ge=1)
-    sentence_ranking: bool = Field(default=True, description="Hybrid mode also ranks by each chunk's best sentence.")
+    hybrid_rankings: list[Literal["dense", "bm25", "sentence"]] = Field(
+        default=["dense", "bm25", "sentence"],
+        min_length=1,
+        description="Rankings hybrid mode fuses; 'sentence' ranks chunks by their closest sentence.",
+    )
 
     reader: str = Field(
         default="learned", description="'learned', 'heuristic' or a local transformers QA model folder."
@@ -47,7 +52,12 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
-    max_question_chars: int = 1000
+    max_question_chars: int = Field(default=1000, ge=1)
+    max_document_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, description="Largest request body.")
+    api_key: SecretStr | None = Field(
+        default=None, description="Bearer key for POST/DELETE /documents; unset: those endpoints answer 403."
+    )
+    cors_origins: list[str] = Field(default=[], description="Origins allowed to call the API from a browser.")
 
     def resolved_model_path(self) -> str:
         return self.model_path or packaged_model_path()

@@ -1,9 +1,13 @@
 """The on-disk index: FAISS vectors, a BM25 index, a SQLite store of documents and chunks, a manifest."""
 
+import fcntl
 import json
+import logging
 import os
 import shutil
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +24,8 @@ MANIFEST = "manifest.json"
 DENSE = "dense.faiss"
 BM25_DIR = "bm25"
 STORE = "store.sqlite"
+LOCK = ".lock"
+FORMAT = 2  # bump when the store's tables change: older indexes are rebuilt by `pressqa ingest`
 REBUILD_HINT = "Rebuild it with: pressqa ingest --rebuild corpus/"
 
 _SCHEMA = """
@@ -30,14 +36,31 @@ CREATE TABLE IF NOT EXISTS documents (
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL REFERENCES documents(doc_id),
     start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL,
-    spans TEXT NOT NULL, sentence_vectors BLOB NOT NULL
+    spans TEXT NOT NULL, vector BLOB NOT NULL, sentence_vectors BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
 class IndexNotReady(RuntimeError):
     """The index on disk is missing, damaged or incompatible; the message says how to rebuild."""
+
+
+class _Stale(Exception):
+    """The FAISS or BM25 files lag behind the store (a write was interrupted): rebuild them from it."""
+
+
+@contextmanager
+def index_lock(path: Path, exclusive: bool) -> Iterator[None]:
+    """A lock on the index folder shared by every process: one writer, or any number of readers."""
+    path.mkdir(parents=True, exist_ok=True)
+    with open(path / LOCK, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _stemmer() -> Stemmer.Stemmer:
@@ -48,12 +71,34 @@ def bm25_tokenize(texts: list[str], stemmer: Stemmer.Stemmer) -> list[list[str]]
     return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False)
 
 
+def read_manifest(path: Path) -> dict:
+    manifest_path = path / MANIFEST
+    if not manifest_path.exists() or not (path / STORE).exists():
+        raise IndexNotReady(f"No index at {path}/. Build it with: pressqa ingest corpus/")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise IndexNotReady(f"The manifest of the index at {path}/ is unreadable ({exc}). {REBUILD_HINT}") from exc
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("dimension"), int):
+        raise IndexNotReady(f"The manifest of the index at {path}/ is not a PressQA manifest. {REBUILD_HINT}")
+    if manifest.get("format") != FORMAT:
+        raise IndexNotReady(f"The index at {path}/ was written by another PressQA version. {REBUILD_HINT}")
+    return manifest
+
+
 class Index:
-    """Read and write access to one index folder."""
+    """Read and write access to one index folder.
+
+    The SQLite store is the source of truth and is committed first; the FAISS and BM25 files are
+    derived from it and carry its generation in the manifest, written last. A write cut short
+    leaves either the old store (rolled back) or a store newer than its derived files, which the
+    next load rebuilds from the store: never a mix of two versions.
+    """
 
     def __init__(self, path: Path, manifest: dict, dense: faiss.Index, db: sqlite3.Connection) -> None:
         self.path = path
         self.manifest = manifest
+        self._store_id = _file_id(path / STORE)
         self.dense = dense
         self.db = db
         self._stemmer = _stemmer()
@@ -63,37 +108,98 @@ class Index:
     # ---- opening -------------------------------------------------------------------------
     @classmethod
     def create(cls, path: Path, model: str, dimension: int, chunking: dict) -> "Index":
-        """A new, empty index in `path` (anything already there is replaced)."""
-        path.mkdir(parents=True, exist_ok=True)
-        for name in (DENSE, STORE, MANIFEST):
-            (path / name).unlink(missing_ok=True)
-        shutil.rmtree(path / BM25_DIR, ignore_errors=True)
-        manifest = {"model": model, "dimension": dimension, "chunking": chunking}
-        index = cls(path, manifest, faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)), _connect(path / STORE))
-        index.save()
+        """An empty index for `path`; what is there stays on disk until `save()` replaces it."""
+        manifest = {"format": FORMAT, "model": model, "dimension": dimension, "chunking": chunking, "generation": 0}
+        try:
+            db = _connect(path / STORE) if read_manifest(path) else None
+        except (IndexNotReady, sqlite3.DatabaseError):
+            db = None
+        if db is None:  # nothing usable there: start from clean files
+            path.mkdir(parents=True, exist_ok=True)
+            for name in (DENSE, MANIFEST, STORE, STORE + "-wal", STORE + "-shm"):
+                (path / name).unlink(missing_ok=True)
+            shutil.rmtree(path / BM25_DIR, ignore_errors=True)
+            db = _connect(path / STORE)
+        manifest["generation"] = _generation(db)
+        index = cls(path, manifest, _empty_dense(dimension), db)
+        db.execute("DELETE FROM chunks")  # in the write transaction: undone if we never save
+        db.execute("DELETE FROM documents")
+        if not (path / MANIFEST).exists():
+            index.save()
         return index
 
     @classmethod
-    def load(cls, path: Path, model: str | None = None, dimension: int | None = None) -> "Index":
-        """Open the index in `path`, refusing one that is missing or built with another model."""
-        manifest_path = path / MANIFEST
-        if not manifest_path.exists():
-            raise IndexNotReady(f"No index at {path}/. Build it with: pressqa ingest corpus/")
-        try:
-            manifest = json.loads(manifest_path.read_text())
-            dense = faiss.read_index(str(path / DENSE))
-        except (OSError, ValueError, RuntimeError) as exc:
-            raise IndexNotReady(f"The index at {path}/ is damaged ({exc}). {REBUILD_HINT}") from exc
+    def load(cls, path: Path, model: str | None = None, dimension: int | None = None, locked: bool = False) -> "Index":
+        """Open the index in `path`, refusing one that is missing, damaged or built with another model.
+
+        `locked`: the caller holds the index lock for writing already.
+        """
+        if locked:
+            return cls._open(path, model, dimension, repair=True)
+        if not (path / MANIFEST).exists():
+            read_manifest(path)  # raises the "no index" message without creating the folder
+        with index_lock(path, exclusive=False):
+            try:
+                return cls._open(path, model, dimension, repair=False)
+            except _Stale:
+                pass
+        with index_lock(path, exclusive=True):
+            return cls._open(path, model, dimension, repair=True)
+
+    @classmethod
+    def _open(cls, path: Path, model: str | None, dimension: int | None, repair: bool) -> "Index":
+        manifest = read_manifest(path)
         if model and manifest.get("model") != model:
             raise IndexNotReady(
                 f"The index at {path}/ was built with model {manifest.get('model')!r}, not {model!r}. {REBUILD_HINT}"
             )
-        if dimension and (manifest.get("dimension") != dimension or dense.d != dimension):
-            raise IndexNotReady(f"The index at {path}/ has dimension {dense.d}, the model {dimension}. {REBUILD_HINT}")
-        index = cls(path, manifest, dense, _connect(path / STORE))
-        if index.chunk_count() != dense.ntotal:
-            raise IndexNotReady(f"The index at {path}/ is inconsistent (vectors ≠ chunks). {REBUILD_HINT}")
+        if dimension and manifest["dimension"] != dimension:
+            raise IndexNotReady(
+                f"The index at {path}/ has dimension {manifest['dimension']}, the model {dimension}. {REBUILD_HINT}"
+            )
+        try:
+            db = _connect(path / STORE)
+            generation = _generation(db)
+        except sqlite3.DatabaseError as exc:
+            raise IndexNotReady(f"The store of the index at {path}/ is damaged ({exc}). {REBUILD_HINT}") from exc
+        index = cls(path, manifest, _empty_dense(manifest["dimension"]), db)
+        try:
+            index._load_derived(generation)
+        except _Stale:
+            if not repair:
+                db.close()
+                raise
+            index._rebuild_derived(generation)
         return index
+
+    def _load_derived(self, generation: int) -> None:
+        """Read the FAISS and BM25 files, checking they match the store."""
+        if self.manifest.get("generation") != generation:
+            raise _Stale
+        try:
+            self.dense = faiss.read_index(str(self.path / DENSE))
+            self._bm25_ids = np.load(self.path / BM25_DIR / "ids.npy")
+            if len(self._bm25_ids):
+                self._bm25 = bm25s.BM25.load(str(self.path / BM25_DIR), show_progress=False)
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise _Stale from exc
+        count = self.chunk_count()
+        if self.dense.d != self.manifest["dimension"] or self.dense.ntotal != count or len(self._bm25_ids) != count:
+            raise _Stale
+
+    def _rebuild_derived(self, generation: int) -> None:
+        """Rebuild the FAISS and BM25 files from the store (after an interrupted write)."""
+        logging.getLogger("pressqa").warning("Rebuilding the vector and BM25 files of %s/ from its store.", self.path)
+        self.dense = _empty_dense(self.manifest["dimension"])
+        rows = self.db.execute("SELECT id, vector FROM chunks ORDER BY id").fetchall()
+        if any(len(blob) != 4 * self.manifest["dimension"] for _, blob in rows):
+            raise IndexNotReady(f"The store at {self.path}/ does not match its manifest's dimension. {REBUILD_HINT}")
+        if rows:
+            vectors = np.stack([np.frombuffer(blob, dtype=np.float32) for _, blob in rows])
+            self.dense.add_with_ids(vectors, np.array([i for i, _ in rows], dtype=np.int64))
+        self._bm25 = self._bm25_ids = None
+        self.manifest["generation"] = generation - 1
+        self.save()
 
     # ---- writing -------------------------------------------------------------------------
     def add(
@@ -105,34 +211,36 @@ class Index:
         sentence_vectors: list[np.ndarray],
         origin: str = "file",
     ) -> None:
-        """Add (or replace) one document with its chunks and their vectors."""
+        """Add (or replace) one document with its chunks and their vectors (not saved yet)."""
         self.remove([doc.doc_id])
         self.db.execute(
             "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?)",
             (doc.doc_id, doc.title, doc.date, doc.url, doc.source, doc.text, doc_hash, origin),
         )
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         ids = []
-        for chunk, sent_vecs in zip(chunks, sentence_vectors, strict=True):
+        for chunk, vector, sent_vecs in zip(chunks, vectors, sentence_vectors, strict=True):
             spans = {k: [asdict(s) for s in getattr(chunk, k)] for k in ("sentences", "entities", "noun_chunks")}
             cursor = self.db.execute(
-                "INSERT INTO chunks (doc_id, start, end, text, spans, sentence_vectors) VALUES (?,?,?,?,?,?)",
+                "INSERT INTO chunks (doc_id, start, end, text, spans, vector, sentence_vectors) VALUES (?,?,?,?,?,?,?)",
                 (
                     doc.doc_id,
                     chunk.start,
                     chunk.end,
                     chunk.text,
                     json.dumps(spans),
+                    vector.tobytes(),
                     sent_vecs.astype(np.float16).tobytes(),
                 ),
             )
             chunk.chunk_id = cursor.lastrowid
             ids.append(cursor.lastrowid)
         if ids:
-            self.dense.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.array(ids, dtype=np.int64))
-        self._bm25 = None
+            self.dense.add_with_ids(vectors, np.array(ids, dtype=np.int64))
+        self._bm25 = self._bm25_ids = None
 
     def remove(self, doc_ids: list[str]) -> int:
-        """Drop documents and their chunks; returns how many documents were there."""
+        """Drop documents and their chunks (not saved yet); returns how many documents were there."""
         removed = 0
         for doc_id in doc_ids:
             rows = self.db.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,)).fetchall()
@@ -140,20 +248,48 @@ class Index:
                 self.dense.remove_ids(np.array([r[0] for r in rows], dtype=np.int64))
             self.db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
             removed += self.db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,)).rowcount
-        self._bm25 = None
+        self._bm25 = self._bm25_ids = None
         return removed
 
     def save(self) -> None:
-        """Persist everything: the SQLite commit, then the vectors, BM25 and manifest beside-and-rename."""
+        """Commit the store with a new generation, then write the derived files beside and rename them."""
+        generation = self.manifest.get("generation", 0) + 1
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(generation),))
         self.db.commit()
         _atomic_write(self.path / DENSE, lambda tmp: faiss.write_index(self.dense, str(tmp)))
         self._save_bm25()
         now = datetime.now(UTC).isoformat(timespec="seconds")
         self.manifest.update(
-            version=__version__, documents=self.document_count(), chunks=self.chunk_count(), updated=now
+            version=__version__,
+            generation=generation,
+            documents=self.document_count(),
+            chunks=self.chunk_count(),
+            updated=now,
         )
         self.manifest.setdefault("created", now)
         _atomic_write(self.path / MANIFEST, lambda tmp: tmp.write_text(json.dumps(self.manifest, indent=2)))
+        _fsync_dir(self.path)
+
+    def rollback(self) -> None:
+        """Forget unsaved changes: the store rolls back and the in-memory indexes are reread."""
+        self.db.rollback()
+        self._rebuild_memory()
+
+    def _rebuild_memory(self) -> None:
+        self.dense = _empty_dense(self.manifest["dimension"])
+        self._load_derived(_generation(self.db))
+
+    def disk_generation(self) -> int:
+        """The store's generation now: differs from ours when another process has written."""
+        return _generation(self.db)
+
+    def same_files(self) -> bool:
+        """False when the store was replaced under us (a rebuild from an older format)."""
+        return _file_id(self.path / STORE) == self._store_id
+
+    @property
+    def generation(self) -> int:
+        return int(self.manifest.get("generation", 0))
 
     def _save_bm25(self) -> None:
         self._build_bm25()
@@ -163,6 +299,8 @@ class Index:
         if self._bm25 is not None:
             self._bm25.save(str(tmp), show_progress=False)
         np.save(tmp / "ids.npy", self._bm25_ids)
+        for file in tmp.iterdir():
+            _fsync(file)
         old = self.path / (BM25_DIR + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if (self.path / BM25_DIR).exists():
@@ -182,14 +320,8 @@ class Index:
             self._bm25.index(bm25_tokenize([f"{r[1]}\n{r[2]}" for r in rows], self._stemmer), show_progress=False)
 
     def _ensure_bm25(self) -> None:
-        if self._bm25_ids is not None:
-            return
-        folder = self.path / BM25_DIR
-        try:
-            self._bm25_ids = np.load(folder / "ids.npy")
-            self._bm25 = bm25s.BM25.load(str(folder), show_progress=False) if len(self._bm25_ids) else None
-        except (OSError, ValueError) as exc:
-            raise IndexNotReady(f"The BM25 index at {folder}/ is damaged ({exc}). {REBUILD_HINT}") from exc
+        if self._bm25_ids is None:  # changed since the last save: rebuild in memory from the store
+            self._build_bm25()
 
     # ---- searching -----------------------------------------------------------------------
     def search_dense(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
@@ -277,10 +409,17 @@ class Index:
         )
         return {row[0]: Document(*row) for row in rows}
 
+    def document_hash(self, doc_id: str) -> str | None:
+        row = self.db.execute("SELECT hash FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
     def hashes(self, origin: str) -> dict[str, tuple[str, str | None]]:
         """(content hash, source file) of each document ingested from `origin`, by id."""
         rows = self.db.execute("SELECT doc_id, hash, source FROM documents WHERE origin=?", (origin,))
         return {doc_id: (doc_hash, source) for doc_id, doc_hash, source in rows}
+
+    def document_chunk_count(self, doc_id: str) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM chunks WHERE doc_id=?", (doc_id,)).fetchone()[0]
 
     def document_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
@@ -312,14 +451,47 @@ def _chunk_from_row(row: tuple, dimension: int) -> tuple[Chunk, np.ndarray]:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, check_same_thread=False)
+    # The engine guards the connection with its own lock, so threads may share it.
+    db = sqlite3.connect(path, check_same_thread=False, timeout=60)
+    # WAL: readers in other processes keep seeing the last commit while a write is under way.
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
     db.executescript(_SCHEMA)
     return db
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _generation(db: sqlite3.Connection) -> int:
+    row = db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _empty_dense(dimension: int) -> faiss.Index:
+    return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _atomic_write(target: Path, write) -> None:
     tmp = target.with_name(target.name + ".tmp")
     write(tmp)
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
+    _fsync(tmp)
     os.replace(tmp, target)

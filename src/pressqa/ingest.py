@@ -1,15 +1,18 @@
 """Bring the index in line with a set of files: embed new or changed releases, drop deleted ones."""
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from pressqa.analyze import Analyzer
 from pressqa.chunk import chunk_document
 from pressqa.config import Settings
 from pressqa.embed import Embedder, passage_text
-from pressqa.index import Index, IndexNotReady
+from pressqa.index import FORMAT, MANIFEST, REBUILD_HINT, Index, IndexNotReady, index_lock
 from pressqa.load import content_hash, load_paths
-from pressqa.schema import Document
+from pressqa.schema import Chunk, Document
 
 
 @dataclass
@@ -27,18 +30,21 @@ def chunking_settings(settings: Settings) -> dict:
 
 
 def open_for_writing(settings: Settings, embedder: Embedder, rebuild: bool = False) -> Index:
-    """The existing index, or a new one when asked, absent, or built with other chunking."""
-    chunking = chunking_settings(settings)
-    if not rebuild:
+    """The existing index, or a new one when asked, absent, or built with another format, model or chunking.
+
+    The caller holds the index lock for writing.
+    """
+    path = settings.index_dir
+    if not rebuild and (path / MANIFEST).exists():
         try:
-            index = Index.load(settings.index_dir, settings.model_name, embedder.dimension)
-            if index.manifest.get("chunking") == chunking:
-                return index
-            index.close()
-        except IndexNotReady:
-            if (settings.index_dir / "manifest.json").exists():
-                raise
-    return Index.create(settings.index_dir, settings.model_name, embedder.dimension, chunking)
+            manifest = json.loads((path / MANIFEST).read_text())
+        except (OSError, ValueError) as exc:  # don't guess: the store may hold releases we can't re-read
+            raise IndexNotReady(f"The manifest of the index at {path}/ is unreadable ({exc}). {REBUILD_HINT}") from exc
+        wanted = {"format": FORMAT, "model": settings.model_name, "dimension": embedder.dimension}
+        wanted["chunking"] = chunking_settings(settings)
+        if isinstance(manifest, dict) and all(manifest.get(k) == v for k, v in wanted.items()):
+            return Index.load(path, settings.model_name, embedder.dimension, locked=True)
+    return Index.create(path, settings.model_name, embedder.dimension, chunking_settings(settings))
 
 
 def ingest(
@@ -51,15 +57,17 @@ def ingest(
 ) -> IngestReport:
     """Sync the index with the releases under `paths`; each path is its own origin for deletions."""
     report = IngestReport()
-    index = open_for_writing(settings, embedder, rebuild)
-    try:
-        todo: list[tuple[Document, str, str]] = []
-        for root in paths:
-            todo += _plan(index, root, report)
-        report.chunks = add_documents(index, todo, settings, embedder, analyzer, progress)
-        index.save()
-    finally:
-        index.close()
+    with index_lock(settings.index_dir, exclusive=True):
+        index = open_for_writing(settings, embedder, rebuild)
+        try:
+            todo: list[tuple[Document, str, str]] = []
+            for root in paths:
+                todo += _plan(index, root, report)
+            prepared = prepare(todo, settings, embedder, analyzer, progress)
+            report.chunks = add_prepared(index, prepared)
+            index.save()
+        finally:
+            index.close()  # without save(), closing rolls the store back: nothing half-written stays
     return report
 
 
@@ -85,17 +93,28 @@ def _plan(index: Index, root: Path, report: IngestReport) -> list[tuple[Document
     return todo
 
 
-def add_documents(
-    index: Index,
+@dataclass
+class Prepared:
+    """A release analysed, chunked and embedded, ready to add to an index."""
+
+    doc: Document
+    doc_hash: str
+    origin: str
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    sentence_vectors: list[np.ndarray]
+
+
+def prepare(
     docs: list[tuple[Document, str, str]],
     settings: Settings,
     embedder: Embedder,
     analyzer: Analyzer,
     progress: bool = False,
-) -> int:
-    """Analyse, chunk and embed `docs` and add them to `index` (not yet saved); returns the chunk count."""
+) -> list[Prepared]:
+    """Analyse, chunk and embed (document, hash, origin) triples: the slow part, done without any lock."""
     if not docs:
-        return 0
+        return []
     analyses = analyzer.analyze([d for d, _, _ in docs])
     chunked = [
         chunk_document(doc, analysis, embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_sentences)
@@ -113,15 +132,34 @@ def add_documents(
     ]
     vectors = embedder.encode(chunk_texts + sentence_texts, progress=progress)
     chunk_vectors, sentence_vectors = vectors[: len(chunk_texts)], vectors[len(chunk_texts) :]
-    c_pos = s_pos = 0
+    prepared, c_pos, s_pos = [], 0, 0
     for (doc, doc_hash, origin), chunks in zip(docs, chunked, strict=True):
         per_chunk = []
         for c in chunks:
             per_chunk.append(sentence_vectors[s_pos : s_pos + len(c.sentences)])
             s_pos += len(c.sentences)
-        index.add(doc, doc_hash, chunks, chunk_vectors[c_pos : c_pos + len(chunks)], per_chunk, origin)
+        prepared.append(Prepared(doc, doc_hash, origin, chunks, chunk_vectors[c_pos : c_pos + len(chunks)], per_chunk))
         c_pos += len(chunks)
-    return c_pos
+    return prepared
+
+
+def add_prepared(index: Index, prepared: list[Prepared]) -> int:
+    """Add prepared releases to `index` (not yet saved); returns the chunk count."""
+    for p in prepared:
+        index.add(p.doc, p.doc_hash, p.chunks, p.vectors, p.sentence_vectors, p.origin)
+    return sum(len(p.chunks) for p in prepared)
+
+
+def add_documents(
+    index: Index,
+    docs: list[tuple[Document, str, str]],
+    settings: Settings,
+    embedder: Embedder,
+    analyzer: Analyzer,
+    progress: bool = False,
+) -> int:
+    """Analyse, chunk and embed `docs` and add them to `index` (not yet saved); returns the chunk count."""
+    return add_prepared(index, prepare(docs, settings, embedder, analyzer, progress))
 
 
 def _failed(source: str | None, root: Path, failed: set[Path]) -> bool:

@@ -92,7 +92,11 @@ def first_line_title(text: str) -> str:
 
 def read_text_file(path: Path) -> str:
     """Decode a file as UTF-8, refusing binary data."""
-    raw = path.read_bytes()
+    return decode_text(path.read_bytes())
+
+
+def decode_text(raw: bytes) -> str:
+    """UTF-8 text from bytes, refusing binary data and other encodings."""
     if b"\x00" in raw[:8192]:
         raise LoadError("binary file")
     try:
@@ -137,10 +141,17 @@ def markdown_to_text(text: str) -> str:
 
 def load_file(path: Path, doc_id: str) -> list[Document]:
     """Documents held by one file (many for .jsonl). Raises LoadError for unusable files."""
-    suffix = path.suffix.lower()
+    if path.suffix.lower() not in SUFFIXES:
+        raise LoadError(f"unsupported file type {path.suffix.lower()!r}")
+    return load_bytes(path.read_bytes(), path.name, doc_id)
+
+
+def load_bytes(data: bytes, name: str, doc_id: str) -> list[Document]:
+    """Documents held by the bytes of a file called `name` (many for .jsonl). Raises LoadError."""
+    suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
         raise LoadError(f"unsupported file type {suffix!r}")
-    raw = read_text_file(path)
+    raw = decode_text(data)
     if suffix == ".jsonl":
         return list(_jsonl_documents(raw, doc_id))
     if suffix in {".html", ".htm"}:

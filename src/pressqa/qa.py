@@ -1,6 +1,9 @@
 """The question-answering engine: embed the question, retrieve passages, read an answer, abstain if unsure."""
 
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -9,10 +12,12 @@ import numpy as np
 from pressqa.analyze import Analyzer
 from pressqa.config import Settings
 from pressqa.embed import Embedder
-from pressqa.index import Index
+from pressqa.index import Index, index_lock
+from pressqa.ingest import add_prepared, prepare
+from pressqa.load import content_hash
 from pressqa.read import HeuristicReader, Reader
 from pressqa.retrieve import Filters, Mode, Retrieved, Retriever
-from pressqa.schema import Answer, Passage
+from pressqa.schema import Answer, Document, Passage
 
 
 @dataclass
@@ -37,10 +42,16 @@ def make_reader(settings: Settings, embedder: Embedder) -> Reader:
 
 
 class PressQA:
-    """Loads the model and index on first use and answers questions against them."""
+    """Loads the model and index on first use and answers questions against them.
+
+    Threads share one engine: a lock serialises index access (searches are milliseconds), while
+    embedding and reading run outside it. Another process's writes are picked up before the next
+    search, and a write made here is saved before the lock is released.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._lock = threading.RLock()
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -57,7 +68,8 @@ class PressQA:
 
     @cached_property
     def retriever(self) -> Retriever:
-        return Retriever(self.index, self.settings.candidates, self.settings.rrf_k, self.settings.sentence_ranking)
+        settings = self.settings
+        return Retriever(self.index, settings.candidates, settings.rrf_k, tuple(settings.hybrid_rankings))
 
     @cached_property
     def reader(self) -> Reader:
@@ -77,7 +89,8 @@ class PressQA:
         t0 = time.perf_counter()
         vector = self.embedder.encode_query(question) if mode != Mode.bm25 else None
         t1 = time.perf_counter()
-        retrieved = self.retriever.retrieve(question, vector, top_k, mode, filters)
+        with self.reading():
+            retrieved = self.retriever.retrieve(question, vector, top_k, mode, filters)
         t2 = time.perf_counter()
         return vector, retrieved, {"embed": _ms(t1 - t0), "retrieve": _ms(t2 - t1)}
 
@@ -94,6 +107,67 @@ class PressQA:
         timings = {**timings, "read": _ms(time.perf_counter() - t0)}
         timings["total"] = round(timings["embed"] + timings["retrieve"] + timings["read"], 2)
         return AskResult(answer, retrieved.passages, best, timings)
+
+    def add_document(self, doc: Document, origin: str = "api") -> tuple[str, int]:
+        """Index one release and save it: ('added' | 'updated' | 'unchanged', its chunk count)."""
+        doc_hash = content_hash(doc)
+        with self.reading() as index:
+            if index.document_hash(doc.doc_id) == doc_hash:
+                return "unchanged", index.document_chunk_count(doc.doc_id)
+        prepared = prepare([(doc, doc_hash, origin)], self.settings, self.embedder, self.analyzer)
+        with self.writing() as index:
+            known = index.document_hash(doc.doc_id)
+            if known == doc_hash:  # the same release arrived meanwhile
+                return "unchanged", index.document_chunk_count(doc.doc_id)
+            chunks = add_prepared(index, prepared)
+        return ("updated" if known else "added"), chunks
+
+    def remove_document(self, doc_id: str) -> bool:
+        """Drop one release and save; False when there was none with that id."""
+        with self.reading() as index:
+            if index.document_hash(doc_id) is None:
+                return False
+        with self.writing() as index:
+            return index.remove([doc_id]) > 0
+
+    @contextmanager
+    def reading(self) -> Iterator[Index]:
+        """The current index, held still: one snapshot of the store, no write in between."""
+        with self._lock:
+            index = self._fresh_index()
+            index.db.execute("BEGIN")  # one read snapshot of the store for the whole search
+            try:
+                if index.disk_generation() != index.generation:  # a write landed since the check
+                    index.db.rollback()
+                    self._reload()
+                    index = self.index
+                    index.db.execute("BEGIN")
+                yield index
+            finally:
+                index.db.rollback()
+
+    @contextmanager
+    def writing(self) -> Iterator[Index]:
+        """The current index for a change that is saved when the block ends (or rolled back on error)."""
+        with index_lock(self.settings.index_dir, exclusive=True), self._lock:
+            index = self._fresh_index()
+            try:
+                yield index
+            except BaseException:
+                index.rollback()
+                raise
+            index.save()
+
+    def _fresh_index(self) -> Index:
+        index = self.index
+        if index.disk_generation() != index.generation or not index.same_files():
+            self._reload()
+        return self.index
+
+    def _reload(self) -> None:
+        self.close()
+        for name in ("index", "retriever"):
+            self.__dict__.pop(name, None)
 
     def close(self) -> None:
         if "index" in self.__dict__:

@@ -37,6 +37,25 @@ def print_table(result: EvalResult, console: Console | None = None) -> None:
     (console or Console()).print(table)
 
 
+def print_load(result: dict, console: Console | None = None) -> None:
+    """The load test's figures as a table."""
+    table = Table(title=f"PressQA load test: {result['clients']} clients, {result['seconds']:.0f} s")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_row("requests (per s)", f"{result['requests']} ({result['requests_per_s']})")
+    table.add_row("statuses", ", ".join(f"{k}: {v}" for k, v in result["statuses"].items()))
+    table.add_row("5xx and transport errors", str(result["server_errors"]))
+    for kind, p in result["latency_ms"].items():
+        if p["count"]:
+            table.add_row(f"{kind} ms p50 / p95 / p99 ({p['count']})", f"{p['p50']} / {p['p95']} / {p['p99']}")
+    lost = len(result["lost_documents"])
+    table.add_row("documents acknowledged / lost", f"{result['acknowledged_documents']} / {lost}")
+    table.add_row("deleted documents back", str(len(result["resurrected_documents"])))
+    mem = result["memory_mb"]
+    table.add_row("server RSS MB after warm-up / end / peak", f"{mem['after_warm_up']} / {mem['end']} / {mem['peak']}")
+    (console or Console()).print(table)
+
+
 def _latency(p: dict) -> str:
     return f"{p['median']:.1f} / {p['p95']:.1f}"
 

@@ -40,12 +40,17 @@ def rrf(rankings: list[list[int]], k: int = 60) -> list[tuple[int, float]]:
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
+RANKINGS = ("dense", "bm25", "sentence")
+
+
 class Retriever:
-    def __init__(self, index: Index, candidates: int = 50, rrf_k: int = 60, sentence_ranking: bool = True) -> None:
+    def __init__(
+        self, index: Index, candidates: int = 50, rrf_k: int = 60, rankings: tuple[str, ...] = RANKINGS
+    ) -> None:
         self.index = index
         self.candidates = candidates
         self.rrf_k = rrf_k
-        self.sentence_ranking = sentence_ranking
+        self.rankings = rankings  # which rankings hybrid mode fuses; dense and BM25 hits are the pool either way
 
     def _by_best_sentence(self, query_vector: np.ndarray, ids: set[int]) -> list[int]:
         """Candidates ranked by their single closest sentence: questions usually target one sentence."""
@@ -67,13 +72,16 @@ class Retriever:
         dense = self.index.search_dense(query_vector, self.candidates, allowed) if mode != Mode.bm25 else []
         sparse = self.index.search_bm25(question, self.candidates, allowed) if mode != Mode.dense else []
         if mode == Mode.hybrid:
-            rankings = [[i for i, _ in dense], [i for i, _ in sparse]]
-            if self.sentence_ranking:
-                rankings.append(self._by_best_sentence(query_vector, {i for ranking in rankings for i in ranking}))
-            ranked = rrf(rankings, self.rrf_k)
+            ranked = rrf(self._hybrid_rankings(query_vector, dense, sparse), self.rrf_k)
         else:
             ranked = dense or sparse
         return self._passages(ranked[:top_k], dict(dense))
+
+    def _hybrid_rankings(self, query_vector: np.ndarray, dense: list, sparse: list) -> list[list[int]]:
+        rankings = {"dense": [i for i, _ in dense], "bm25": [i for i, _ in sparse]}
+        if "sentence" in self.rankings:
+            rankings["sentence"] = self._by_best_sentence(query_vector, {i for r in rankings.values() for i in r})
+        return [rankings[name] for name in self.rankings]
 
     def _passages(self, ranked: list[tuple[int, float]], dense: dict[int, float]) -> Retrieved:
         ids = [i for i, _ in ranked]

@@ -1,0 +1,198 @@
+"""Load test: concurrent clients mixing /ask with document writes against a real server on 127.0.0.1."""
+
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+KEY = "load-test-key"
+QUESTIONS = [
+    "When did CT041 receive RMAT?",
+    "Who is the chairman of CARsgen?",
+    "Where is GenScript headquartered?",
+    "How many product candidates has CARsgen developed in house?",
+    "Who is the CEO of Pfizer?",
+    "What does MilliporeSigma supply to GenScript?",
+]
+
+
+@dataclass
+class Tally:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {"ask": [], "write": [], "delete": []})
+    statuses: Counter = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)  # transport errors and 5xx, first few kept
+    acknowledged: set[str] = field(default_factory=set)  # written and not deleted
+    deleted: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, kind: str, seconds: float, status: int | str) -> None:
+        with self.lock:
+            self.latencies[kind].append(seconds)
+            self.statuses[status] += 1
+
+
+def release(client: int, n: int) -> dict:
+    """A small synthetic release with a unique fact, so each write is a new document."""
+    company = f"Loadtest Bio {client}-{n}"
+    text = (
+        f"{company} announces a Phase {1 + n % 3} trial\n\n"
+        f"BOSTON, May {1 + n % 28}, 2024 -- {company} today announced that its candidate LT-{client}{n} "
+        f"entered a Phase {1 + n % 3} trial with {20 + n} patients. The chief executive, Dr. Ada Test{n}, said "
+        "the company expects first data next year."
+    )
+    return {"text": text, "doc_id": f"load-{client}-{n}"}
+
+
+def client_loop(base: str, client: int, until: float, write_share: float, tally: Tally) -> None:
+    rng = random.Random(client)
+    auth = {"Authorization": f"Bearer {KEY}"}
+    mine: list[str] = []
+    with httpx.Client(base_url=base, timeout=300) as http:
+        n = 0
+        while time.monotonic() < until:
+            roll, doc_id = rng.random(), None
+            if roll < write_share / 2 and mine:
+                doc_id = mine.pop(0)
+                kind, method, url, kwargs = "delete", "DELETE", f"/documents/{doc_id}", {"headers": auth}
+            elif roll < write_share:
+                n += 1
+                body = release(client, n)
+                doc_id = body["doc_id"]
+                kind, method, url, kwargs = "write", "POST", "/documents", {"json": body, "headers": auth}
+            else:
+                kind, method, url, kwargs = "ask", "POST", "/ask", {"json": {"question": rng.choice(QUESTIONS)}}
+            start = time.perf_counter()
+            try:
+                response = http.request(method, url, **kwargs)
+                status: int | str = response.status_code
+            except httpx.HTTPError as exc:
+                status = type(exc).__name__
+            tally.record(kind, time.perf_counter() - start, status)
+            if not isinstance(status, int) or status >= 500:
+                with tally.lock:
+                    tally.failures.append(f"{kind} → {status}")
+                continue
+            with tally.lock:
+                if kind == "write" and status in (200, 201):
+                    tally.acknowledged.add(doc_id)
+                    mine.append(doc_id)
+                elif kind == "delete" and status == 200:
+                    tally.acknowledged.discard(doc_id)
+                    tally.deleted.add(doc_id)
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """(current, peak) resident memory of a process in MB, from /proc."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(index_dir: Path, port: int) -> subprocess.Popen:
+    env = {**os.environ, "PRESSQA_INDEX_DIR": str(index_dir), "PRESSQA_API_KEY": KEY}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "pressqa.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited: {server.stderr.read().decode()[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    server.kill()
+    raise RuntimeError("the server did not answer /health within 300 s")
+
+
+def run(index_dir: Path, clients: int, seconds: float, write_share: float, warm_up: float, log=print) -> dict:
+    """Copy the index, serve it, run the clients, then check every acknowledged write is on disk."""
+    from pressqa.index import Index
+
+    with tempfile.TemporaryDirectory(prefix="pressqa-load-") as tmp:
+        work = Path(tmp) / "index"
+        shutil.copytree(index_dir, work, ignore=shutil.ignore_patterns(".lock"))
+        port = free_port()
+        log(f"serving a copy of {index_dir}/ on 127.0.0.1:{port} …")
+        server = start_server(work, port)
+        tally, memory = Tally(), []
+        start = time.monotonic()
+        until = start + seconds
+        threads = [
+            threading.Thread(target=client_loop, args=(f"http://127.0.0.1:{port}", c, until, write_share, tally))
+            for c in range(clients)
+        ]
+        for thread in threads:
+            thread.start()
+        log(f"{clients} clients for {seconds:.0f} s ({write_share:.0%} writes) …")
+        while any(t.is_alive() for t in threads):
+            memory.append((time.monotonic() - start, *rss_mb(server.pid)))
+            time.sleep(1)
+        listed = {d["doc_id"] for d in httpx.get(f"http://127.0.0.1:{port}/documents", timeout=60).json()}
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+        index = Index.load(work)
+        on_disk = {d.doc_id for d in index.documents()}
+        index.close()
+    return summarize(tally, memory, listed, on_disk, clients, seconds, warm_up)
+
+
+def summarize(
+    tally: Tally, memory: list, listed: set, on_disk: set, clients: int, seconds: float, warm_up: float
+) -> dict:
+    def pct(values: list[float]) -> dict:
+        if not values:
+            return {"count": 0}
+        ms = np.array(values) * 1000
+        return {"count": len(values), **{f"p{q}": round(float(np.percentile(ms, q)), 1) for q in (50, 95, 99)}}
+
+    after = [m for m in memory if m[0] >= warm_up] or memory
+    return {
+        "clients": clients,
+        "seconds": seconds,
+        "requests": sum(tally.statuses.values()),
+        "requests_per_s": round(sum(tally.statuses.values()) / seconds, 1),
+        "statuses": {str(k): v for k, v in sorted(tally.statuses.items(), key=str)},
+        "server_errors": sum(v for k, v in tally.statuses.items() if not isinstance(k, int) or k >= 500),
+        "failures": tally.failures[:10],
+        "latency_ms": {kind: pct(values) for kind, values in tally.latencies.items()},
+        "acknowledged_documents": len(tally.acknowledged),
+        "lost_documents": sorted(tally.acknowledged - (listed & on_disk)),
+        "resurrected_documents": sorted(tally.deleted & (listed | on_disk)),
+        "memory_mb": {
+            "after_warm_up": round(after[0][1], 1),
+            "end": round(memory[-1][1], 1),
+            "peak": round(max(m[2] for m in memory), 1),
+            "samples": [[round(t, 1), round(rss, 1)] for t, rss, _ in memory],
+        },
+    }
+
+
+def save(result: dict, out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"load-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(result, indent=2))
+    return path
