@@ -1,5 +1,6 @@
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -53,3 +54,26 @@ def test_cli_errors_are_messages_not_tracebacks(cli_env):
     assert result.exit_code == 2 and "mode" in result.stderr
     result = runner.invoke(app, ["ingest", str(cli_env / "missing")])
     assert result.exit_code == 1 and "no such file" in result.stderr
+
+
+def test_ingest_reports_and_skips_bad_files(cli_env, monkeypatch):
+    corpus = cli_env / "corpus"
+    (corpus / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    (corpus / "empty.md").write_text("\n \n")
+    (corpus / "scripts-only.html").write_text("<html><body><script>alert(1)</script>")
+    (corpus / "unclosed.html").write_text("<html><body><h1>Acme Bio expands<p>NEW YORK, May 5, 2020 -- Acme Bio grew")
+    (corpus / "locked.txt").write_text("Secret release")
+    real_read_bytes = Path.read_bytes
+
+    def read_bytes(path: Path) -> bytes:  # root can read any file, so refuse this one by hand
+        if path.name == "locked.txt":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    result = runner.invoke(app, ["ingest"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "4 added" in result.stdout  # the seeds and the unclosed but readable page
+    skipped = {line.split(":")[0].rsplit("/", 1)[-1] for line in result.stderr.splitlines() if "skipped" in line}
+    assert skipped == {"binary.txt", "empty.md", "scripts-only.html", "locked.txt"}
+    assert "Permission denied" in result.stderr and "binary" in result.stderr and "no text" in result.stderr
