@@ -1,6 +1,7 @@
 """Sentence-transformers embedding of passages and questions, offline, loaded on first use."""
 
 import os
+import threading
 from functools import cached_property
 
 import numpy as np
@@ -13,6 +14,9 @@ class Embedder:
         self.model_path = model_path
         self.threads = threads
         self.batch_size = batch_size
+        # The fast tokenizer is not thread-safe, and torch already uses every core for one call:
+        # server threads take turns with the model (the learned reader holds this lock too).
+        self.lock = threading.RLock()
 
     @cached_property
     def model(self):
@@ -36,18 +40,20 @@ class Embedder:
 
     def count_tokens(self, text: str) -> int:
         """Word-piece tokens of `text`, without the special tokens."""
-        return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+        with self.lock:
+            return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(
-            texts,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress,
-        )
+        with self.lock:
+            vectors = self.model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=progress,
+            )
         return np.asarray(vectors, dtype=np.float32)
 
     def encode_query(self, question: str) -> np.ndarray:

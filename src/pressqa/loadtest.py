@@ -106,18 +106,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(index_dir: Path, port: int) -> subprocess.Popen:
+def start_server(index_dir: Path, port: int, log_path: Path) -> subprocess.Popen:
     env = {**os.environ, "PRESSQA_INDEX_DIR": str(index_dir), "PRESSQA_API_KEY": KEY}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "pressqa.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    with open(log_path, "wb") as log:  # a file, not a pipe: a full pipe would stall the server
+        server = subprocess.Popen(
+            [sys.executable, "-m", "pressqa.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"the server exited: {server.stderr.read().decode()[-2000:]}")
+            raise RuntimeError(f"the server exited: {log_path.read_text(errors='replace')[-2000:]}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
                 return server
@@ -137,7 +138,8 @@ def run(index_dir: Path, clients: int, seconds: float, write_share: float, warm_
         shutil.copytree(index_dir, work, ignore=shutil.ignore_patterns(".lock"))
         port = free_port()
         log(f"serving a copy of {index_dir}/ on 127.0.0.1:{port} …")
-        server = start_server(work, port)
+        server_log = Path(tmp) / "server.log"
+        server = start_server(work, port, server_log)
         tally, memory = Tally(), []
         start = time.monotonic()
         until = start + seconds
@@ -154,10 +156,14 @@ def run(index_dir: Path, clients: int, seconds: float, write_share: float, warm_
         listed = {d["doc_id"] for d in httpx.get(f"http://127.0.0.1:{port}/documents", timeout=60).json()}
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
+        log_lines = server_log.read_text(errors="replace").splitlines()
         index = Index.load(work)
         on_disk = {d.doc_id for d in index.documents()}
         index.close()
-    return summarize(tally, memory, listed, on_disk, clients, seconds, warm_up)
+    result = summarize(tally, memory, listed, on_disk, clients, seconds, warm_up)
+    # On a 5xx, the server's traceback is what explains it.
+    result["server_log"] = [line for line in log_lines if " 200 OK" not in line and " 201 " not in line][-200:]
+    return result
 
 
 def summarize(

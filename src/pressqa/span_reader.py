@@ -213,11 +213,12 @@ class LearnedReader:
         texts = [s.text for s in chosen]
         ents = [[_relative(e, s.span) for e in s.chunk.entities if e.within(s.span)] for s in chosen]
         ncs = [[_relative(n, s.span) for n in s.chunk.noun_chunks if n.within(s.span)] for s in chosen]
-        batch = featurize(self.embedder.model.tokenizer, [question] * len(chosen), texts, ents, ncs)
-        encoder = self.embedder.model[0].auto_model
-        states = lower_states(encoder, batch.inputs, len(self.model.layers))
-        with torch.inference_mode():
-            start, end = self.model(states, batch.inputs["attention_mask"], batch.features, batch.allowed)
+        with self.embedder.lock:  # shares the embedder's tokenizer and encoder
+            batch = featurize(self.embedder.model.tokenizer, [question] * len(chosen), texts, ents, ncs)
+            encoder = self.embedder.model[0].auto_model
+            states = lower_states(encoder, batch.inputs, len(self.model.layers))
+            with torch.inference_mode():
+                start, end = self.model(states, batch.inputs["attention_mask"], batch.features, batch.allowed)
         answers = []
         for sent, offsets, (i, j, p_span, p_null) in zip(
             chosen, batch.offsets, best_spans(start, end, batch.allowed), strict=True
