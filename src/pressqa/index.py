@@ -17,7 +17,7 @@ import faiss
 import numpy as np
 import Stemmer
 
-from pressqa import __version__
+from pressqa import __version__, dense
 from pressqa.schema import Chunk, Document, Span
 
 MANIFEST = "manifest.json"
@@ -107,9 +107,12 @@ class Index:
 
     # ---- opening -------------------------------------------------------------------------
     @classmethod
-    def create(cls, path: Path, model: str, dimension: int, chunking: dict) -> "Index":
+    def create(
+        cls, path: Path, model: str, dimension: int, chunking: dict, ann: dense.AnnConfig | None = None
+    ) -> "Index":
         """An empty index for `path`; what is there stays on disk until `save()` replaces it."""
         manifest = {"format": FORMAT, "model": model, "dimension": dimension, "chunking": chunking, "generation": 0}
+        manifest["ann"] = asdict(ann or dense.AnnConfig())
         try:
             db = _connect(path / STORE) if read_manifest(path) else None
         except (IndexNotReady, sqlite3.DatabaseError):
@@ -121,7 +124,7 @@ class Index:
             shutil.rmtree(path / BM25_DIR, ignore_errors=True)
             db = _connect(path / STORE)
         manifest["generation"] = _generation(db)
-        index = cls(path, manifest, _empty_dense(dimension), db)
+        index = cls(path, manifest, dense.empty(dimension), db)
         db.execute("DELETE FROM chunks")  # in the write transaction: undone if we never save
         db.execute("DELETE FROM documents")
         if not (path / MANIFEST).exists():
@@ -162,7 +165,7 @@ class Index:
             generation = _generation(db)
         except sqlite3.DatabaseError as exc:
             raise IndexNotReady(f"The store of the index at {path}/ is damaged ({exc}). {REBUILD_HINT}") from exc
-        index = cls(path, manifest, _empty_dense(manifest["dimension"]), db)
+        index = cls(path, manifest, dense.empty(manifest["dimension"]), db)
         try:
             index._load_derived(generation)
         except _Stale:
@@ -190,13 +193,10 @@ class Index:
     def _rebuild_derived(self, generation: int) -> None:
         """Rebuild the FAISS and BM25 files from the store (after an interrupted write)."""
         logging.getLogger("pressqa").warning("Rebuilding the vector and BM25 files of %s/ from its store.", self.path)
-        self.dense = _empty_dense(self.manifest["dimension"])
         rows = self.db.execute("SELECT id, vector FROM chunks ORDER BY id").fetchall()
         if any(len(blob) != 4 * self.manifest["dimension"] for _, blob in rows):
             raise IndexNotReady(f"The store at {self.path}/ does not match its manifest's dimension. {REBUILD_HINT}")
-        if rows:
-            vectors = np.stack([np.frombuffer(blob, dtype=np.float32) for _, blob in rows])
-            self.dense.add_with_ids(vectors, np.array([i for i, _ in rows], dtype=np.int64))
+        self.dense = self._dense_from_store(rows)
         self._bm25 = self._bm25_ids = None
         self.manifest["generation"] = generation - 1
         self.save()
@@ -251,8 +251,22 @@ class Index:
         self._bm25 = self._bm25_ids = None
         return removed
 
+    def _dense_from_store(self, rows: list | None = None) -> faiss.Index:
+        """A vector index built from the store's vectors, exact or approximate by its size."""
+        if rows is None:
+            rows = self.db.execute("SELECT id, vector FROM chunks ORDER BY id").fetchall()
+        dimension = self.manifest["dimension"]
+        vectors = np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.float32).reshape(-1, dimension)
+        return dense.build(vectors, np.array([i for i, _ in rows], dtype=np.int64), dimension, self.ann)
+
+    @property
+    def ann(self) -> dense.AnnConfig:
+        return dense.AnnConfig.from_manifest(self.manifest)
+
     def save(self) -> None:
         """Commit the store with a new generation, then write the derived files beside and rename them."""
+        if dense.wrong_kind(self.dense, self.ann):  # crossed the size threshold: exact ↔ approximate
+            self.dense = self._dense_from_store()
         generation = self.manifest.get("generation", 0) + 1
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(generation),))
         self.db.commit()
@@ -265,6 +279,7 @@ class Index:
             documents=self.document_count(),
             chunks=self.chunk_count(),
             updated=now,
+            dense=dense.describe(self.dense),
         )
         self.manifest.setdefault("created", now)
         _atomic_write(self.path / MANIFEST, lambda tmp: tmp.write_text(json.dumps(self.manifest, indent=2)))
@@ -276,7 +291,7 @@ class Index:
         self._rebuild_memory()
 
     def _rebuild_memory(self) -> None:
-        self.dense = _empty_dense(self.manifest["dimension"])
+        self.dense = dense.empty(self.manifest["dimension"])
         self._load_derived(_generation(self.db))
 
     def disk_generation(self) -> int:
@@ -327,13 +342,8 @@ class Index:
     def search_dense(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         if self.dense.ntotal == 0 or (allowed is not None and len(allowed) == 0):
             return []
-        params = None
-        if allowed is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed.astype(np.int64)))
-        scores, ids = self.dense.search(
-            vector.reshape(1, -1).astype(np.float32), min(k, self.dense.ntotal), params=params
-        )
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        scores, ids = dense.search(self.dense, vector, k, self.ann, allowed)
+        return [(int(i), float(s)) for i, s in zip(ids, scores, strict=True) if i >= 0]
 
     def search_bm25(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         self._ensure_bm25()
@@ -471,10 +481,6 @@ def _file_id(path: Path) -> tuple[int, int] | None:
 def _generation(db: sqlite3.Connection) -> int:
     row = db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
     return int(row[0]) if row else 0
-
-
-def _empty_dense(dimension: int) -> faiss.Index:
-    return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
 
 
 def _fsync(path: Path) -> None:

@@ -1,7 +1,7 @@
 """Bring the index in line with a set of files: embed new or changed releases, drop deleted ones."""
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +9,7 @@ import numpy as np
 from pressqa.analyze import Analyzer
 from pressqa.chunk import chunk_document
 from pressqa.config import Settings
+from pressqa.dense import AnnConfig
 from pressqa.embed import Embedder, passage_text
 from pressqa.index import FORMAT, MANIFEST, REBUILD_HINT, Index, IndexNotReady, index_lock
 from pressqa.load import content_hash, load_paths
@@ -43,8 +44,15 @@ def open_for_writing(settings: Settings, embedder: Embedder, rebuild: bool = Fal
         wanted = {"format": FORMAT, "model": settings.model_name, "dimension": embedder.dimension}
         wanted["chunking"] = chunking_settings(settings)
         if isinstance(manifest, dict) and all(manifest.get(k) == v for k, v in wanted.items()):
-            return Index.load(path, settings.model_name, embedder.dimension, locked=True)
-    return Index.create(path, settings.model_name, embedder.dimension, chunking_settings(settings))
+            index = Index.load(path, settings.model_name, embedder.dimension, locked=True)
+            index.manifest["ann"] = asdict(ann_config(settings))  # takes effect at the next save
+            return index
+    chunking = chunking_settings(settings)
+    return Index.create(path, settings.model_name, embedder.dimension, chunking, ann_config(settings))
+
+
+def ann_config(settings: Settings) -> AnnConfig:
+    return AnnConfig(threshold=settings.ann_threshold, nprobe=settings.ann_nprobe)
 
 
 def ingest(
