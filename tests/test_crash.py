@@ -114,7 +114,9 @@ def test_queries_during_an_ingest_see_the_old_or_the_new_index(states, tmp_path,
         with engine.reading() as index:
             listed = frozenset(d.doc_id for d in index.documents())
         cited = {p.chunk.doc_id for p in engine.ask("When did CT041 receive RMAT?", top_k=20).passages}
-        assert listed in (set(old), set(new)) and cited <= listed
+        # Each read sees one version; the write may land between the listing and the question.
+        assert listed in (set(old), set(new)), listed
+        assert cited <= set(old) or cited <= set(new), cited
         seen.append(listed)
         if done:
             break

@@ -1,6 +1,7 @@
 """The `pressqa` command: ingest, ask, serve, info."""
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -260,6 +261,64 @@ def load_test(
     typer.echo(f"results: {save(result, out)}", err=True)
     if result["server_errors"] or result["lost_documents"] or result["resurrected_documents"]:
         raise typer.Exit(1)
+
+
+@app.command()
+def bench(
+    large: Annotated[bool, typer.Option(help="Also 1M vectors and a 100k-chunk index (much slower).")] = False,
+    questions: Annotated[Path, typer.Option(help="Questions to time (project JSONL).")] = Path("eval/questions.jsonl"),
+    repeats: Annotated[int, typer.Option(min=1, help="Times each question is asked.")] = 4,
+    releases: Annotated[int, typer.Option(min=3, help="Synthetic releases for the ingest figure.")] = 60,
+    out: Annotated[Path, typer.Option(help="Folder for the JSON result.")] = Path("eval/results"),
+) -> None:
+    """Time the query path, ingest, FAISS at scale and memory, each next to its baseline in the same run."""
+    import tempfile
+
+    from pressqa import bench as b
+    from pressqa.evaluate import EvalInputError, load_questions
+    from pressqa.qa import PressQA
+    from pressqa.report import print_bench
+
+    settings = get_settings()
+    try:
+        texts = [item.question for item in load_questions(questions)]
+    except EvalInputError as exc:
+        _fail(str(exc))
+    say = lambda message: typer.echo(message, err=True)  # noqa: E731
+    result: dict = {"machine": {"cpus": os.cpu_count(), "threads": settings.threads}}
+    with tempfile.TemporaryDirectory(prefix="pressqa-bench-") as tmp:
+        root = Path(tmp)
+        sample = settings.model_copy(update={"index_dir": root / "sample"})
+        engine = PressQA(sample)
+        say("1/4 query path on the sample corpus …")
+        from pressqa.ingest import ingest as run_ingest
+
+        run_ingest([settings.corpus_dir], sample, engine.embedder, engine.analyzer)
+        result["query_sample"] = b.query_path(engine, texts, repeats)
+        say("1/4 query path at 10k chunks …")
+        b.replicate(engine.index, root / "10k", 10_000).close()
+        big = PressQA(settings.model_copy(update={"index_dir": root / "10k"}))
+        big.embedder = engine.embedder
+        result["query_10k"] = b.query_path(big, texts, repeats)
+        big.close()
+        say(f"2/4 ingest of {releases} synthetic releases …")
+        b.synthetic_releases(settings.corpus_dir, root / "releases", releases)
+        fresh = settings.model_copy(update={"index_dir": root / "ingest"})
+        result["ingest"] = b.ingest_throughput(fresh, engine, root / "releases")
+        sizes = [10_000, 100_000] + ([1_000_000] if large else [])
+        result["scale"] = []
+        for n in sizes:
+            say(f"3/4 FAISS exact, HNSW and IVF at {n:,} vectors …")
+            result["scale"] += b.scale(n, [64, 128, 256], [64, 128, 256, 512])
+        say("4/4 server memory …")
+        result["memory"] = [b.memory(root / "sample"), b.memory(root / "10k")]
+        if large:
+            b.replicate(engine.index, root / "100k", 100_000).close()
+            result["memory"].append(b.memory(root / "100k"))
+        engine.close()
+    saved = b.save(result, out)
+    print_bench(result)
+    typer.echo(f"results: {saved}", err=True)
 
 
 @app.command()

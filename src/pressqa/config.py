@@ -33,9 +33,11 @@ class Settings(BaseSettings):
     chunk_overlap_sentences: int = Field(default=1, ge=0)
 
     ann_threshold: int = Field(
-        default=100_000, ge=1, description="Chunks from which vector search is approximate (FAISS IVF)."
+        default=100_000, ge=1, description="Chunks from which vector search is approximate (HNSW or IVF)."
     )
-    ann_nprobe: int = Field(default=32, ge=1, description="IVF lists searched per query.")
+    ann_kind: Literal["hnsw", "ivf"] = "hnsw"
+    ann_ef_search: int = Field(default=256, ge=1, description="HNSW candidates kept per query.")
+    ann_nprobe: int = Field(default=256, ge=1, description="IVF lists searched per query.")
 
     top_k: int = Field(default=5, ge=1)
     max_top_k: int = Field(default=50, ge=1)

@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import bm25s
-import faiss
 import numpy as np
 import Stemmer
 
-from pressqa import __version__, dense
+from pressqa import __version__
+from pressqa.dense import AnnConfig, VectorIndex
 from pressqa.schema import Chunk, Document, Span
 
 MANIFEST = "manifest.json"
@@ -95,7 +95,7 @@ class Index:
     next load rebuilds from the store: never a mix of two versions.
     """
 
-    def __init__(self, path: Path, manifest: dict, dense: faiss.Index, db: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, manifest: dict, dense: VectorIndex, db: sqlite3.Connection) -> None:
         self.path = path
         self.manifest = manifest
         self._store_id = _file_id(path / STORE)
@@ -107,12 +107,10 @@ class Index:
 
     # ---- opening -------------------------------------------------------------------------
     @classmethod
-    def create(
-        cls, path: Path, model: str, dimension: int, chunking: dict, ann: dense.AnnConfig | None = None
-    ) -> "Index":
+    def create(cls, path: Path, model: str, dimension: int, chunking: dict, ann: AnnConfig | None = None) -> "Index":
         """An empty index for `path`; what is there stays on disk until `save()` replaces it."""
         manifest = {"format": FORMAT, "model": model, "dimension": dimension, "chunking": chunking, "generation": 0}
-        manifest["ann"] = asdict(ann or dense.AnnConfig())
+        manifest["ann"] = asdict(ann or AnnConfig())
         try:
             db = _connect(path / STORE) if read_manifest(path) else None
         except (IndexNotReady, sqlite3.DatabaseError):
@@ -124,7 +122,7 @@ class Index:
             shutil.rmtree(path / BM25_DIR, ignore_errors=True)
             db = _connect(path / STORE)
         manifest["generation"] = _generation(db)
-        index = cls(path, manifest, dense.empty(dimension), db)
+        index = cls(path, manifest, VectorIndex.empty(dimension, AnnConfig.from_manifest(manifest)), db)
         db.execute("DELETE FROM chunks")  # in the write transaction: undone if we never save
         db.execute("DELETE FROM documents")
         if not (path / MANIFEST).exists():
@@ -165,7 +163,7 @@ class Index:
             generation = _generation(db)
         except sqlite3.DatabaseError as exc:
             raise IndexNotReady(f"The store of the index at {path}/ is damaged ({exc}). {REBUILD_HINT}") from exc
-        index = cls(path, manifest, dense.empty(manifest["dimension"]), db)
+        index = cls(path, manifest, VectorIndex.empty(manifest["dimension"], AnnConfig.from_manifest(manifest)), db)
         try:
             index._load_derived(generation)
         except _Stale:
@@ -180,7 +178,8 @@ class Index:
         if self.manifest.get("generation") != generation:
             raise _Stale
         try:
-            self.dense = faiss.read_index(str(self.path / DENSE))
+            live = np.array([r[0] for r in self.db.execute("SELECT id FROM chunks")], dtype=np.int64)
+            self.dense = VectorIndex.read(self.path / DENSE, self.ann, live)
             self._bm25_ids = np.load(self.path / BM25_DIR / "ids.npy")
             if len(self._bm25_ids):
                 self._bm25 = bm25s.BM25.load(str(self.path / BM25_DIR), show_progress=False)
@@ -236,7 +235,7 @@ class Index:
             chunk.chunk_id = cursor.lastrowid
             ids.append(cursor.lastrowid)
         if ids:
-            self.dense.add_with_ids(vectors, np.array(ids, dtype=np.int64))
+            self.dense.add(vectors, np.array(ids, dtype=np.int64))
         self._bm25 = self._bm25_ids = None
 
     def remove(self, doc_ids: list[str]) -> int:
@@ -245,32 +244,33 @@ class Index:
         for doc_id in doc_ids:
             rows = self.db.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,)).fetchall()
             if rows:
-                self.dense.remove_ids(np.array([r[0] for r in rows], dtype=np.int64))
+                self.dense.remove(np.array([r[0] for r in rows], dtype=np.int64))
             self.db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
             removed += self.db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,)).rowcount
         self._bm25 = self._bm25_ids = None
         return removed
 
-    def _dense_from_store(self, rows: list | None = None) -> faiss.Index:
+    def _dense_from_store(self, rows: list | None = None) -> VectorIndex:
         """A vector index built from the store's vectors, exact or approximate by its size."""
         if rows is None:
             rows = self.db.execute("SELECT id, vector FROM chunks ORDER BY id").fetchall()
         dimension = self.manifest["dimension"]
         vectors = np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.float32).reshape(-1, dimension)
-        return dense.build(vectors, np.array([i for i, _ in rows], dtype=np.int64), dimension, self.ann)
+        return VectorIndex.build(vectors, np.array([i for i, _ in rows], dtype=np.int64), dimension, self.ann)
 
     @property
-    def ann(self) -> dense.AnnConfig:
-        return dense.AnnConfig.from_manifest(self.manifest)
+    def ann(self) -> AnnConfig:
+        return AnnConfig.from_manifest(self.manifest)
 
     def save(self) -> None:
         """Commit the store with a new generation, then write the derived files beside and rename them."""
-        if dense.wrong_kind(self.dense, self.ann):  # crossed the size threshold: exact ↔ approximate
+        self.dense.ann = self.ann
+        if self.dense.needs_rebuild():  # crossed the size threshold, or too many HNSW tombstones
             self.dense = self._dense_from_store()
         generation = self.manifest.get("generation", 0) + 1
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(generation),))
         self.db.commit()
-        _atomic_write(self.path / DENSE, lambda tmp: faiss.write_index(self.dense, str(tmp)))
+        _atomic_write(self.path / DENSE, self.dense.write)
         self._save_bm25()
         now = datetime.now(UTC).isoformat(timespec="seconds")
         self.manifest.update(
@@ -279,7 +279,7 @@ class Index:
             documents=self.document_count(),
             chunks=self.chunk_count(),
             updated=now,
-            dense=dense.describe(self.dense),
+            dense=self.dense.describe(),
         )
         self.manifest.setdefault("created", now)
         _atomic_write(self.path / MANIFEST, lambda tmp: tmp.write_text(json.dumps(self.manifest, indent=2)))
@@ -291,7 +291,7 @@ class Index:
         self._rebuild_memory()
 
     def _rebuild_memory(self) -> None:
-        self.dense = dense.empty(self.manifest["dimension"])
+        self.dense = VectorIndex.empty(self.manifest["dimension"], self.ann)
         self._load_derived(_generation(self.db))
 
     def disk_generation(self) -> int:
@@ -342,7 +342,7 @@ class Index:
     def search_dense(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         if self.dense.ntotal == 0 or (allowed is not None and len(allowed) == 0):
             return []
-        scores, ids = dense.search(self.dense, vector, k, self.ann, allowed)
+        scores, ids = self.dense.search(vector, k, allowed)
         return [(int(i), float(s)) for i, s in zip(ids, scores, strict=True) if i >= 0]
 
     def search_bm25(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:

@@ -52,7 +52,12 @@ def open_for_writing(settings: Settings, embedder: Embedder, rebuild: bool = Fal
 
 
 def ann_config(settings: Settings) -> AnnConfig:
-    return AnnConfig(threshold=settings.ann_threshold, nprobe=settings.ann_nprobe)
+    return AnnConfig(
+        threshold=settings.ann_threshold,
+        kind=settings.ann_kind,
+        ef_search=settings.ann_ef_search,
+        nprobe=settings.ann_nprobe,
+    )
 
 
 def ingest(

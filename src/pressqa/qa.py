@@ -92,7 +92,7 @@ class PressQA:
         with self.reading():
             retrieved = self.retriever.retrieve(question, vector, top_k, mode, filters)
         t2 = time.perf_counter()
-        return vector, retrieved, {"embed": _ms(t1 - t0), "retrieve": _ms(t2 - t1)}
+        return vector, retrieved, {"embed": _ms(t1 - t0), "retrieve": _ms(t2 - t1), **retrieved.timings_ms}
 
     def answer(
         self, question: str, vector: np.ndarray | None, retrieved: Retrieved, timings: dict[str, float]

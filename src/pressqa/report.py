@@ -56,6 +56,54 @@ def print_load(result: dict, console: Console | None = None) -> None:
     (console or Console()).print(table)
 
 
+def print_bench(result: dict, console: Console | None = None) -> None:
+    """The benchmark's figures as tables: each figure beside its baseline."""
+    console = console or Console()
+    table = Table(title="Query path: warm ask() against the query embedding alone (ms)")
+    for column in ("corpus", "chunks", "ask median / p95", "embed only median / p95", "ratio", "breakdown (median)"):
+        table.add_column(column)
+    for name in ("query_sample", "query_10k"):
+        q = result[name]
+        parts = ", ".join(f"{k} {v}" for k, v in q["breakdown_median_ms"].items())
+        table.add_row(
+            name.removeprefix("query_"),
+            str(q["chunks"]),
+            _latency(q["ask_ms"]),
+            _latency(q["embed_only_ms"]),
+            f"{q['ratio_median']}×",
+            parts,
+        )
+    console.print(table)
+    i = result["ingest"]
+    console.print(
+        f"Ingest: {i['documents']} releases, {i['chunks']} chunks, {i['sentences']} sentences: "
+        f"{i['ingest_chunks_per_s']} chunks/s through ingest vs {i['encode_chunks_per_s']} through plain encode "
+        f"→ ratio {i['ratio']}"
+    )
+    table = Table(title="FAISS at scale (384-d embedding-like vectors, 200 single-vector queries)")
+    for column in ("vectors", "index", "search setting", "build s", "size MB", "search ms median / p95", "recall@10"):
+        table.add_column(column)
+    for r in result["scale"]:
+        table.add_row(
+            f"{r['vectors']:,}",
+            r["index"],
+            r["param"] or "exact",
+            str(r["build_s"]),
+            str(r["size_mb"]),
+            _latency(r["search_ms"]),
+            f"{r['recall@10']:.4f}",
+        )
+    console.print(table)
+    table = Table(title="Server memory (fresh process: model loaded, then index loaded and one question answered)")
+    for column in ("chunks", "model MB", "server MB", "index MB", "index MB per 100k chunks"):
+        table.add_column(column)
+    for m in result["memory"]:
+        per = m["index_mb_per_100k_chunks"]
+        figures = (m["chunks"], m["model_mb"], m["server_mb"], m["index_mb"], "—" if per is None else per)
+        table.add_row(*map(str, figures))
+    console.print(table)
+
+
 def _latency(p: dict) -> str:
     return f"{p['median']:.1f} / {p['p95']:.1f}"
 

@@ -1,6 +1,7 @@
 """Dense, BM25 and hybrid (reciprocal rank fusion) retrieval of passages from the index."""
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
@@ -29,6 +30,11 @@ class Filters:
 class Retrieved:
     passages: list[Passage]
     sentence_vectors: dict[int, np.ndarray]  # chunk id → its sentences' vectors, for the reader
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
 
 
 def rrf(rankings: list[list[int]], k: int = 60) -> list[tuple[int, float]]:
@@ -66,16 +72,25 @@ class Retriever:
         mode: Mode = Mode.hybrid,
         filters: Filters | None = None,
     ) -> Retrieved:
+        t0 = time.perf_counter()
         allowed = None
         if filters and filters.active():
             allowed = self.index.chunk_ids(filters.doc_ids, filters.date_from, filters.date_to)
         dense = self.index.search_dense(query_vector, self.candidates, allowed) if mode != Mode.bm25 else []
+        t1 = time.perf_counter()
         sparse = self.index.search_bm25(question, self.candidates, allowed) if mode != Mode.dense else []
+        t2 = time.perf_counter()
         if mode == Mode.hybrid:
             ranked = rrf(self._hybrid_rankings(query_vector, dense, sparse), self.rrf_k)
         else:
             ranked = dense or sparse
-        return self._passages(ranked[:top_k], dict(dense))
+        retrieved = self._passages(ranked[:top_k], dict(dense))
+        retrieved.timings_ms = {
+            "dense": _ms(t1 - t0),
+            "bm25": _ms(t2 - t1),
+            "fusion": _ms(time.perf_counter() - t2),  # sentence ranking, RRF and fetching the passages
+        }
+        return retrieved
 
     def _hybrid_rankings(self, query_vector: np.ndarray, dense: list, sparse: list) -> list[list[int]]:
         rankings = {"dense": [i for i, _ in dense], "bm25": [i for i, _ in sparse]}
