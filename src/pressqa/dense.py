@@ -15,6 +15,7 @@ class AnnConfig:
     threshold: int = 100_000  # live vectors from which search is approximate
     kind: str = "hnsw"  # measured at 1M by `pressqa bench --large`: HNSW reaches the recall in less time
     hnsw_m: int = 32
+    ef_construction: int = 64
     ef_search: int = 256
     nprobe: int = 256  # IVF lists searched per query
 
@@ -44,7 +45,9 @@ class VectorIndex:
         if len(vectors) < ann.threshold:
             index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
         elif ann.kind == "hnsw":
-            index = faiss.IndexIDMap2(faiss.IndexHNSWFlat(dimension, ann.hnsw_m, faiss.METRIC_INNER_PRODUCT))
+            graph = faiss.IndexHNSWFlat(dimension, ann.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            graph.hnsw.efConstruction = ann.ef_construction
+            index = faiss.IndexIDMap2(graph)
         else:
             nlist = max(1, int(4 * math.sqrt(len(vectors))))
             index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, nlist, faiss.METRIC_INNER_PRODUCT)
