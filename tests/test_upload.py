@@ -1,4 +1,5 @@
 import shutil
+import threading
 
 import pytest
 from fastapi.testclient import TestClient
@@ -158,3 +159,20 @@ def test_cors_is_off_unless_origins_are_configured(client, corpus_engine, tmp_pa
         response = allowed.options("/ask", headers=preflight)
         assert response.headers["access-control-allow-origin"] == "https://example.com"
     engine.close()
+
+
+def test_a_write_after_another_process_wrote_reloads_and_keeps_both(writer, models):
+    engine = writer.app.state.engine
+    settings = engine.settings
+    (settings.corpus_dir / "other.txt").write_text("Beta Bio opens a lab.\n\nBOSTON, May 2, 2024 -- Beta Bio said.")
+    ingest([settings.corpus_dir], settings, models.embedder, models.analyzer)  # another writer, its own lock
+
+    def write() -> None:  # the engine must reload under the writer lock it holds, not wait on it
+        with engine.writing() as index:
+            index.remove(["002_0a94835ec6db6944.txt"])
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    thread.join(timeout=120)
+    assert not thread.is_alive(), "the write is stuck behind its own index lock"
+    assert on_disk(writer) == {"000_141e616ab78fc2e8.txt", "001_dddbf5ee798e36f0.txt", "other.txt"}

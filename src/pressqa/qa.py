@@ -150,24 +150,30 @@ class PressQA:
     def writing(self) -> Iterator[Index]:
         """The current index for a change that is saved when the block ends (or rolled back on error)."""
         with index_lock(self.settings.index_dir, exclusive=True), self._lock:
-            index = self._fresh_index()
+            index = self._fresh_index(locked=True)
             try:
                 yield index
             except BaseException:
                 index.rollback()
                 raise
-            index.save()
+            if index.db.in_transaction:  # something changed
+                index.save()
 
-    def _fresh_index(self) -> Index:
+    def _fresh_index(self, locked: bool = False) -> Index:
         index = self.index
         if index.disk_generation() != index.generation or not index.same_files():
-            self._reload()
+            self._reload(locked)
         return self.index
 
-    def _reload(self) -> None:
+    def _reload(self, locked: bool = False) -> None:
+        """Drop the loaded index; `locked`: this thread holds the writer lock, so load under it."""
         self.close()
-        for name in ("index", "retriever"):
-            self.__dict__.pop(name, None)
+        self.__dict__.pop("retriever", None)
+        if locked:
+            s = self.settings
+            self.__dict__["index"] = Index.load(s.index_dir, s.model_name, self.embedder.dimension, locked=True)
+        else:
+            self.__dict__.pop("index", None)
 
     def close(self) -> None:
         if "index" in self.__dict__:
