@@ -1,9 +1,6 @@
 """Benchmarks measured side by side: query path vs the embedding floor, ingest vs plain encode, FAISS scale, memory."""
 
 import json
-import os
-import resource
-import shutil
 import subprocess
 import sys
 import time
@@ -183,7 +180,7 @@ def scale(n: int, efs: list[int], nprobes: list[int], queries: int = 200, ivf: b
 
 # ---- 4. memory -------------------------------------------------------------------------------
 MEMORY_PROBE = """
-import json, resource, sys
+import json, sys
 from pressqa.config import Settings
 from pressqa.qa import PressQA
 def rss():
@@ -210,17 +207,8 @@ def memory(index_dir: Path) -> dict:
     return figures
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def save(result: dict, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(result, indent=2))
     return path
-
-
-def clean(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
-    os.makedirs(path, exist_ok=True)

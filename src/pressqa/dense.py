@@ -7,8 +7,6 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-KINDS = ("hnsw", "ivf")
-
 
 @dataclass(frozen=True)
 class AnnConfig:
