@@ -250,9 +250,9 @@ def load_test(
     from pressqa.report import print_load
 
     settings = get_settings()
-    try:
-        from pressqa.index import read_manifest
+    from pressqa.index import read_manifest
 
+    try:
         read_manifest(settings.index_dir)
         result = run(settings.index_dir, clients, seconds, write_share, warm_up, log=lambda m: typer.echo(m, err=True))
     except (IndexNotReady, RuntimeError) as exc:
@@ -276,6 +276,7 @@ def bench(
 
     from pressqa import bench as b
     from pressqa.evaluate import EvalInputError, load_questions
+    from pressqa.ingest import ingest as run_ingest
     from pressqa.qa import PressQA
     from pressqa.report import print_bench
 
@@ -291,8 +292,6 @@ def bench(
         sample = settings.model_copy(update={"index_dir": root / "sample"})
         engine = PressQA(sample)
         say("1/4 query path on the sample corpus …")
-        from pressqa.ingest import ingest as run_ingest
-
         run_ingest([settings.corpus_dir], sample, engine.embedder, engine.analyzer)
         result["query_sample"] = b.query_path(engine, texts, repeats)
         say("1/4 query path at 10k chunks …")

@@ -71,14 +71,19 @@ def bm25_tokenize(texts: list[str], stemmer: Stemmer.Stemmer) -> list[list[str]]
     return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False)
 
 
-def read_manifest(path: Path) -> dict:
-    manifest_path = path / MANIFEST
-    if not manifest_path.exists() or not (path / STORE).exists():
-        raise IndexNotReady(f"No index at {path}/. Build it with: pressqa ingest corpus/")
+def manifest_json(path: Path) -> object:
+    """The manifest as written, whatever it holds; IndexNotReady when it can't be read as JSON."""
     try:
-        manifest = json.loads(manifest_path.read_text())
+        return json.loads((path / MANIFEST).read_text())
     except (OSError, ValueError) as exc:
         raise IndexNotReady(f"The manifest of the index at {path}/ is unreadable ({exc}). {REBUILD_HINT}") from exc
+
+
+def read_manifest(path: Path) -> dict:
+    """The manifest of a usable index of this format; IndexNotReady (with the fix) otherwise."""
+    if not (path / MANIFEST).exists() or not (path / STORE).exists():
+        raise IndexNotReady(f"No index at {path}/. Build it with: pressqa ingest corpus/")
+    manifest = manifest_json(path)
     if not isinstance(manifest, dict) or not isinstance(manifest.get("dimension"), int):
         raise IndexNotReady(f"The manifest of the index at {path}/ is not a PressQA manifest. {REBUILD_HINT}")
     if manifest.get("format") != FORMAT:
@@ -112,7 +117,8 @@ class Index:
         manifest = {"format": FORMAT, "model": model, "dimension": dimension, "chunking": chunking, "generation": 0}
         manifest["ann"] = asdict(ann or AnnConfig())
         try:
-            db = _connect(path / STORE) if read_manifest(path) else None
+            read_manifest(path)
+            db = _connect(path / STORE)
         except (IndexNotReady, sqlite3.DatabaseError):
             db = None
         if db is None:  # nothing usable there: start from clean files

@@ -1,6 +1,5 @@
 """Bring the index in line with a set of files: embed new or changed releases, drop deleted ones."""
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from pressqa.chunk import chunk_document
 from pressqa.config import Settings
 from pressqa.dense import AnnConfig
 from pressqa.embed import Embedder, passage_text
-from pressqa.index import FORMAT, MANIFEST, REBUILD_HINT, Index, IndexNotReady, index_lock
+from pressqa.index import FORMAT, MANIFEST, Index, index_lock, manifest_json
 from pressqa.load import content_hash, load_paths
 from pressqa.schema import Chunk, Document
 
@@ -37,10 +36,7 @@ def open_for_writing(settings: Settings, embedder: Embedder, rebuild: bool = Fal
     """
     path = settings.index_dir
     if not rebuild and (path / MANIFEST).exists():
-        try:
-            manifest = json.loads((path / MANIFEST).read_text())
-        except (OSError, ValueError) as exc:  # don't guess: the store may hold releases we can't re-read
-            raise IndexNotReady(f"The manifest of the index at {path}/ is unreadable ({exc}). {REBUILD_HINT}") from exc
+        manifest = manifest_json(path)  # unreadable: raise, don't guess; the store may hold releases
         wanted = {"format": FORMAT, "model": settings.model_name, "dimension": embedder.dimension}
         wanted["chunking"] = chunking_settings(settings)
         if isinstance(manifest, dict) and all(manifest.get(k) == v for k, v in wanted.items()):

@@ -90,11 +90,6 @@ def first_line_title(text: str) -> str:
     return line[:_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
 
 
-def read_text_file(path: Path) -> str:
-    """Decode a file as UTF-8, refusing binary data."""
-    return decode_text(path.read_bytes())
-
-
 def decode_text(raw: bytes) -> str:
     """UTF-8 text from bytes, refusing binary data and other encodings."""
     if b"\x00" in raw[:8192]:

@@ -16,7 +16,7 @@ from pressqa.index import Index, index_lock
 from pressqa.ingest import add_prepared, prepare
 from pressqa.load import content_hash
 from pressqa.read import HeuristicReader, Reader
-from pressqa.retrieve import Filters, Mode, Retrieved, Retriever
+from pressqa.retrieve import Filters, Mode, Retrieved, Retriever, ms
 from pressqa.schema import Answer, Document, Passage
 
 
@@ -92,7 +92,7 @@ class PressQA:
         with self.reading():
             retrieved = self.retriever.retrieve(question, vector, top_k, mode, filters)
         t2 = time.perf_counter()
-        return vector, retrieved, {"embed": _ms(t1 - t0), "retrieve": _ms(t2 - t1), **retrieved.timings_ms}
+        return vector, retrieved, {"embed": ms(t1 - t0), "retrieve": ms(t2 - t1), **retrieved.timings_ms}
 
     def answer(
         self, question: str, vector: np.ndarray | None, retrieved: Retrieved, timings: dict[str, float]
@@ -104,7 +104,7 @@ class PressQA:
         candidates = self.reader.read(question, vector, retrieved)
         best = candidates[0] if candidates else None
         answer = best if best and best.score >= self.settings.no_answer_threshold else None
-        timings = {**timings, "read": _ms(time.perf_counter() - t0)}
+        timings = {**timings, "read": ms(time.perf_counter() - t0)}
         timings["total"] = round(timings["embed"] + timings["retrieve"] + timings["read"], 2)
         return AskResult(answer, retrieved.passages, best, timings)
 
@@ -178,7 +178,3 @@ class PressQA:
     def close(self) -> None:
         if "index" in self.__dict__:
             self.index.close()
-
-
-def _ms(seconds: float) -> float:
-    return round(seconds * 1000, 2)

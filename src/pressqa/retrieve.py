@@ -33,7 +33,7 @@ class Retrieved:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
-def _ms(seconds: float) -> float:
+def ms(seconds: float) -> float:
     return round(seconds * 1000, 2)
 
 
@@ -86,9 +86,9 @@ class Retriever:
             ranked = dense or sparse
         retrieved = self._passages(ranked[:top_k], dict(dense))
         retrieved.timings_ms = {
-            "dense": _ms(t1 - t0),
-            "bm25": _ms(t2 - t1),
-            "fusion": _ms(time.perf_counter() - t2),  # sentence ranking, RRF and fetching the passages
+            "dense": ms(t1 - t0),
+            "bm25": ms(t2 - t1),
+            "fusion": ms(time.perf_counter() - t2),  # sentence ranking, RRF and fetching the passages
         }
         return retrieved
 
