@@ -17,15 +17,21 @@ def clustered(n: int, seed: int = 0) -> np.ndarray:
 
 
 @pytest.mark.parametrize(
-    ("kind", "threshold", "name"), [("hnsw", 5000, "flat"), ("hnsw", 1000, "hnsw32"), ("ivf", 1000, "ivf178")]
+    ("kind", "threshold", "storage", "name"),
+    [
+        ("hnsw", 5000, "fp16", "flat"),
+        ("hnsw", 1000, "fp16", "hnsw32-fp16"),
+        ("hnsw", 1000, "fp32", "hnsw32"),
+        ("ivf", 1000, "fp16", "ivf178"),
+    ],
 )
-def test_build_search_filter_and_delete(kind, threshold, name):
+def test_build_search_filter_and_delete(kind, threshold, storage, name):
     x = clustered(2000)
-    ann = AnnConfig(threshold=threshold, kind=kind, ef_search=64, nprobe=64)
+    ann = AnnConfig(threshold=threshold, kind=kind, ef_search=64, nprobe=64, hnsw_storage=storage)
     index = VectorIndex.build(x, np.arange(10, 2010), DIM, ann)
     assert index.describe() == name and index.approximate is (name != "flat")
     scores, found = index.search(x[5], 10)
-    assert found[0] == 15 and scores[0] == pytest.approx(1.0, abs=1e-5)
+    assert found[0] == 15 and scores[0] == pytest.approx(1.0, abs=1e-3 if name.endswith("fp16") else 1e-5)
     _, only = index.search(x[5], 10, allowed=np.array([12, 13]))
     assert set(only[only >= 0]) == {12, 13}  # a filter finds its ids even where the graph or lists don't lead
     index.remove(np.array([15, 16]))
@@ -89,7 +95,7 @@ def test_index_switches_to_approximate_and_back_and_deletes_on_both(tmp_path, ki
     assert index.manifest["dense"] == "flat"
     add_fake_documents(index, vectors)
     index.save()
-    assert index.manifest["dense"] == ("hnsw32" if kind == "hnsw" else "ivf154") and index.dense.approximate
+    assert index.manifest["dense"] == ("hnsw32-fp16" if kind == "hnsw" else "ivf154") and index.dense.approximate
     index.close()
 
     index = Index.load(tmp_path, "fake", DIM)

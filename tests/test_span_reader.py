@@ -10,6 +10,7 @@ from pressqa.span_reader import (
     featurize,
     lower_states,
     new_span_model,
+    packed_states,
     question_type,
     snap_to_words,
 )
@@ -87,6 +88,24 @@ def test_lower_states_plus_top_layers_equal_the_encoder(models):
         expected = encoder(**inputs).last_hidden_state
     mask = inputs["attention_mask"].bool()
     assert torch.allclose(states[mask], expected[mask], atol=1e-4)
+
+
+def test_packed_states_equal_the_padded_computation(models):
+    encoder = models.embedder.model[0].auto_model
+    inputs = models.embedder.model.tokenizer(
+        ["When did it happen?", "Who?", "Where is the company based?"],
+        ["It happened in March 2021 after a long review.", "Bob.", "Acme is based in Shanghai, China."],
+        padding=True,
+        return_tensors="pt",
+    )
+    model = new_span_model(encoder)
+    with torch.inference_mode():
+        padded = model.contextualize(lower_states(encoder, inputs), inputs["attention_mask"])
+    packed = packed_states(encoder, model, inputs)
+    mask = inputs["attention_mask"].bool()
+    assert packed.shape == padded.shape and not mask.all()  # the batch really has padding
+    assert torch.allclose(packed[mask], padded[mask], atol=1e-4)
+    assert not packed[~mask].any()
 
 
 def test_learned_reader_answers_with_document_offsets(corpus_engine, tiny_weights):

@@ -1,6 +1,7 @@
 """Sentence, entity and noun-chunk analysis of documents with spaCy, done once at ingest."""
 
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -19,11 +20,15 @@ class Analysis:
     noun_chunks: list[Span] = field(default_factory=list)
 
 
+MULTIPROCESS_PARAGRAPHS = 200
+
+
 class Analyzer:
     """Runs spaCy's small English pipeline; the model loads on first use."""
 
-    def __init__(self, batch_size: int = 64) -> None:
+    def __init__(self, batch_size: int = 64, processes: int = 1) -> None:
         self.batch_size = batch_size
+        self.processes = processes
 
     @cached_property
     def nlp(self):
@@ -36,9 +41,13 @@ class Analyzer:
         paragraphs = [(i, m.start(), m.group()) for i, d in enumerate(docs) for m in _PARAGRAPH.finditer(d.text)]
         results = [Analysis() for _ in docs]
         texts = (text for _, _, text in paragraphs)
-        for (doc_index, offset, text), parsed in zip(
-            paragraphs, self.nlp.pipe(texts, batch_size=self.batch_size), strict=True
-        ):
+        # Worker processes pay off only for a large batch (a folder, not one upload): 60 releases parse in
+        # 3.6 s with two against 7.5 s with one. The workers only run spaCy, never torch.
+        # Only from the main thread (the CLI): forking a server's request thread could copy held locks.
+        many = len(paragraphs) >= MULTIPROCESS_PARAGRAPHS and threading.current_thread() is threading.main_thread()
+        processes = self.processes if many else 1
+        parsed_all = self.nlp.pipe(texts, batch_size=self.batch_size, n_process=processes)
+        for (doc_index, offset, text), parsed in zip(paragraphs, parsed_all, strict=True):
             _collect(results[doc_index], parsed, offset, text)
         return results
 

@@ -1,19 +1,36 @@
 """Sentence-transformers embedding of passages and questions, offline, loaded on first use."""
 
+import contextlib
+import logging
 import os
 import threading
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger(__name__)
+PROBE = ["When did the FDA grant the therapy RMAT designation?"]
 
 
 class Embedder:
     """Wraps a local SentenceTransformer folder; vectors come out L2-normalised as float32."""
 
-    def __init__(self, model_path: str, threads: int = 2, batch_size: int = 32) -> None:
+    def __init__(
+        self,
+        model_path: str,
+        threads: int = 2,
+        batch_size: int = 32,
+        precision: str = "auto",
+        query_backend: str = "onnx",
+        cache_dir: Path | None = None,
+    ) -> None:
         self.model_path = model_path
         self.threads = threads
         self.batch_size = batch_size
+        self.precision = precision
+        self.query_backend = query_backend
+        self.cache_dir = cache_dir or default_cache_dir()
         # The fast tokenizer is not thread-safe, and torch already uses every core for one call:
         # server threads take turns with the model (the learned reader holds this lock too).
         self.lock = threading.RLock()
@@ -43,7 +60,27 @@ class Embedder:
         with self.lock:
             return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
 
+    @cached_property
+    def bf16(self) -> bool:
+        """Whether batches run in bfloat16: 'auto' means where the CPU has native bfloat16 (AMX, AVX512-BF16)."""
+        if self.precision == "auto":
+            return bf16_native()
+        return self.precision == "bfloat16"
+
+    def autocast(self):
+        """Matrix products in bfloat16 when `bf16`; a no-op context otherwise."""
+        if not self.bf16:
+            return contextlib.nullcontext()
+        import torch
+
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Batches of passages: in bfloat16 where the CPU has it (twice as fast; cosine to float32 > 0.9999)."""
+        with self.autocast():
+            return self._encode(texts, progress)
+
+    def _encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         with self.lock:
@@ -56,8 +93,44 @@ class Embedder:
             )
         return np.asarray(vectors, dtype=np.float32)
 
+    @cached_property
+    def query_encoder(self):
+        """The ONNX Runtime copy of the model for questions, or None (setting, or it disagrees with torch)."""
+        if self.query_backend != "onnx":
+            return None
+        from pressqa.query_encoder import QueryEncoder
+
+        encoder = QueryEncoder(self.model, self.model_path, self.cache_dir, self.threads)
+        try:
+            agreement = float(encoder.encode(PROBE)[0] @ self._encode(PROBE)[0])
+        except Exception as err:  # no onnxruntime, or a cache folder we cannot write
+            log.warning("ONNX query encoder unavailable (%s); questions are embedded with torch", err)
+            return None
+        if agreement < 0.9999:
+            log.warning("ONNX query vectors differ from torch (cosine %.5f); using torch", agreement)
+            return None
+        return encoder
+
     def encode_query(self, question: str) -> np.ndarray:
-        return self.encode([question])[0]
+        """One question, in float32: through ONNX Runtime where available (half the time of torch here)."""
+        with self.lock:
+            encoder = self.query_encoder
+            if encoder is not None:
+                return np.asarray(encoder.encode([question])[0], dtype=np.float32)
+        return self._encode([question])[0]
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pressqa"
+
+
+def bf16_native() -> bool:
+    import torch
+
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
 
 
 def passage_text(title: str, text: str) -> str:

@@ -188,7 +188,8 @@ class Index:
             self.dense = VectorIndex.read(self.path / DENSE, self.ann, live)
             self._bm25_ids = np.load(self.path / BM25_DIR / "ids.npy")
             if len(self._bm25_ids):
-                self._bm25 = bm25s.BM25.load(str(self.path / BM25_DIR), show_progress=False)
+                # Memory-mapped: a query reads only its terms' columns, so the matrix stays out of RSS.
+                self._bm25 = bm25s.BM25.load(str(self.path / BM25_DIR), mmap=True, show_progress=False)
         except (OSError, ValueError, RuntimeError) as exc:
             raise _Stale from exc
         count = self.chunk_count()

@@ -53,6 +53,7 @@ def ann_config(settings: Settings) -> AnnConfig:
         kind=settings.ann_kind,
         ef_search=settings.ann_ef_search,
         nprobe=settings.ann_nprobe,
+        hnsw_storage=settings.ann_hnsw_storage,
     )
 
 
@@ -139,8 +140,12 @@ def prepare(
         for c in chunks
         for s in c.sentences
     ]
-    vectors = embedder.encode(chunk_texts + sentence_texts, progress=progress)
-    chunk_vectors, sentence_vectors = vectors[: len(chunk_texts)], vectors[len(chunk_texts) :]
+    # Overlapping chunks share sentences, and releases repeat boilerplate: each text is embedded once.
+    unique = list(dict.fromkeys(sentence_texts))
+    vectors = embedder.encode(chunk_texts + unique, progress=progress)
+    chunk_vectors = vectors[: len(chunk_texts)]
+    row = {text: len(chunk_texts) + i for i, text in enumerate(unique)}
+    sentence_vectors = vectors[[row[text] for text in sentence_texts]]
     prepared, c_pos, s_pos = [], 0, 0
     for (doc, doc_hash, origin), chunks in zip(docs, chunked, strict=True):
         per_chunk = []

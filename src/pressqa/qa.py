@@ -56,11 +56,11 @@ class PressQA:
     @cached_property
     def embedder(self) -> Embedder:
         s = self.settings
-        return Embedder(s.resolved_model_path(), s.threads, s.batch_size)
+        return Embedder(s.resolved_model_path(), s.threads, s.batch_size, s.precision, s.query_backend, s.cache_dir)
 
     @cached_property
     def analyzer(self) -> Analyzer:
-        return Analyzer()
+        return Analyzer(processes=self.settings.nlp_processes)
 
     @cached_property
     def index(self) -> Index:

@@ -60,7 +60,8 @@ def print_bench(result: dict, console: Console | None = None) -> None:
     """The benchmark's figures as tables: each figure beside its baseline."""
     console = console or Console()
     table = Table(title="Query path: warm ask() against the query embedding alone (ms)")
-    for column in ("corpus", "chunks", "ask median / p95", "embed only median / p95", "ratio", "breakdown (median)"):
+    columns = ("corpus", "chunks", "ask median / p95", "embed (ONNX) median / p95", "ratio", "embed (torch)", "ratio")
+    for column in (*columns, "breakdown (median)"):
         table.add_column(column)
     for name in ("query_sample", "query_10k"):
         q = result[name]
@@ -71,14 +72,18 @@ def print_bench(result: dict, console: Console | None = None) -> None:
             _latency(q["ask_ms"]),
             _latency(q["embed_only_ms"]),
             f"{q['ratio_median']}×",
+            _latency(q["embed_torch_ms"]),
+            f"{q['ratio_to_torch_embed']}×",
             parts,
         )
     console.print(table)
     i = result["ingest"]
     console.print(
         f"Ingest: {i['documents']} releases, {i['chunks']} chunks, {i['sentences']} sentences: "
-        f"{i['ingest_chunks_per_s']} chunks/s through ingest vs {i['encode_chunks_per_s']} through plain encode "
-        f"→ ratio {i['ratio']}"
+        f"{i['ingest_chunks_per_s']} chunks/s through ingest ({i['precision']}) vs "
+        f"{i['encode_chunks_per_s']} through plain float32 encode → ratio {i['ratio']}; "
+        f"vs {i['encode_same_precision_chunks_per_s']} through plain encode at ingest's precision "
+        f"→ ratio {i['ratio_same_precision']}"
     )
     table = Table(title="FAISS at scale (384-d embedding-like vectors, 200 single-vector queries)")
     for column in ("vectors", "index", "search setting", "build s", "size MB", "search ms median / p95", "recall@10"):
