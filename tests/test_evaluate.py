@@ -17,7 +17,7 @@ from pressqa.evaluate import (
 from tests.conftest import ROOT, SHARED
 
 
-def _record(rid, answers, candidate, score, hit_rank=1):
+def _record(rid, answers, candidate, score, hit_rank=1, retriever_hit_rank=None):
     return Record(
         id=rid,
         question="q?",
@@ -32,6 +32,7 @@ def _record(rid, answers, candidate, score, hit_rank=1):
         cited_hit=hit_rank == 1,
         retrieval_ms=10.0,
         reader_ms=2.0,
+        retriever_hit_rank=retriever_hit_rank,
     )
 
 
@@ -51,6 +52,18 @@ def test_summarize_redecides_answers_at_the_threshold():
     assert s["retrieval"]["recall@1"] == 0.5 and s["retrieval"]["recall@3"] == 1.0
     assert s["retrieval"]["mrr@10"] == pytest.approx((1 + 1 / 3) / 2)
     assert summarize(records, 0.95)["overall"]["f1"] == pytest.approx(0.5)  # abstain on all: c and d right
+
+
+def test_summarize_reports_the_retrievers_own_ranking_beside_the_shown_one():
+    records = [
+        _record("a", ["x"], "x", 0.9, hit_rank=1, retriever_hit_rank=2),
+        _record("b", ["y"], "y", 0.9, hit_rank=1, retriever_hit_rank=None),
+        _record("c", [], "z", 0.1, hit_rank=None, retriever_hit_rank=None),
+    ]
+    s = summarize(records, 0.5)
+    assert s["retrieval"]["recall@1"] == 1.0 and s["retrieval"]["mrr@10"] == 1.0
+    assert s["retriever_only"]["recall@1"] == 0.0 and s["retriever_only"]["recall@3"] == 0.5
+    assert s["retriever_only"]["mrr@10"] == pytest.approx(0.25)
 
 
 def test_calibrate_finds_the_gap_between_right_and_wrong():

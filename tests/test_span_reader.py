@@ -1,3 +1,6 @@
+import random
+from types import SimpleNamespace
+
 import pytest
 import torch
 
@@ -14,7 +17,7 @@ from pressqa.span_reader import (
     question_type,
     snap_to_words,
 )
-from pressqa.train_reader import train
+from pressqa.train_reader import length_batches, train
 from tests.test_qamr import write_qamr
 
 
@@ -51,6 +54,14 @@ def test_best_spans_picks_the_most_probable_valid_span():
 def test_snap_to_words():
     assert snap_to_words("Claudin18.2 targets", 2, 6) == (0, 9)
     assert snap_to_words("in March 2021", 3, 8) == (3, 8)
+
+
+def test_length_batches_cover_every_pair_once_grouping_similar_lengths():
+    data = [SimpleNamespace(offsets=[(0, 0)] * n) for n in (5, 40, 6, 41, 7, 42, 8, 43)]
+    batches = length_batches(data, 4, random.Random(0))
+    assert sorted(i for b in batches for i in b) == list(range(8))
+    assert sorted(sorted(len(data[i].offsets) for i in b) for b in batches) == [[5, 6, 7, 8], [40, 41, 42, 43]]
+    assert batches == length_batches(data, 4, random.Random(0))  # seeded: the same order again
 
 
 @pytest.fixture(scope="module")

@@ -129,12 +129,15 @@ class PassageOut(BaseModel):
     text: str
     start: int
     end: int
-    score: float
+    score: float = Field(description="Retrieval (fusion) score; the cited passage is listed first regardless.")
 
 
 class AskResponse(BaseModel):
     answer: AnswerOut | None = Field(description="null when the releases don't answer the question.")
-    passages: list[PassageOut]
+    passages: list[PassageOut] = Field(
+        description="The passages the reader's candidates come from first (the cited one leads), then the rest "
+        "in retrieval order; `score` is the retrieval (fusion) score."
+    )
     timings_ms: dict[str, float]
 
 

@@ -198,7 +198,9 @@ def train_reader(
         "../shared/data/qamr"
     ),
     out: Annotated[Path | None, typer.Option(help="Where to save the weights (default: the packaged file).")] = None,
-    epochs: Annotated[int, typer.Option(min=1)] = 4,
+    epochs: Annotated[
+        int, typer.Option(min=1, help="Passes over the data; the learning rate decays to 0 over them.")
+    ] = 3,
     seed: Annotated[int, typer.Option()] = 13,
     limit: Annotated[int | None, typer.Option(min=10, help="Train on a sample of this many questions.")] = None,
 ) -> None:

@@ -50,6 +50,7 @@ class Record:
     reader_ms: float
     cited_doc: str | None = None
     cited_passage: str | None = None
+    retriever_hit_rank: int | None = None  # before the reader reorders the passages
 
     @property
     def answerable(self) -> bool:
@@ -154,9 +155,11 @@ def _evaluate_one(engine: PressQA, item: QAItem, mode: Mode, oracle: bool = Fals
     # Oracle mode hands the reader the gold document's passages only: reader quality apart from retrieval.
     filters = Filters(doc_ids=[item.doc_id]) if oracle and item.doc_id else None
     vector, retrieved, timings = engine.retrieve(item.question, max(KS), mode, filters)
-    hits = [_is_hit(p, item) for p in retrieved.passages]
-    retrieved.passages = retrieved.passages[: engine.settings.top_k]
+    ranked = retrieved.passages
+    retrieved.passages = ranked[: engine.settings.top_k]
     outcome = engine.answer(item.question, vector, retrieved, timings)
+    # The ranking a user sees: the read passages in the reader's order, then the rest as retrieved.
+    final = outcome.passages + ranked[engine.settings.top_k :]
     best = outcome.best_candidate
     prediction = outcome.answer.text if outcome.answer else None
     em, f1 = answer_scores(prediction, item.answers)
@@ -171,12 +174,13 @@ def _evaluate_one(engine: PressQA, item: QAItem, mode: Mode, oracle: bool = Fals
         em=em,
         f1=f1,
         candidate_f1=answer_scores(best.text, item.answers)[1] if best and item.answers else 0.0,
-        hit_rank=first_hit_rank(hits),
+        hit_rank=first_hit_rank([_is_hit(p, item) for p in final]),
         cited_hit=bool(cited and _is_hit(cited, item)),
         retrieval_ms=timings["embed"] + timings["retrieve"],
         reader_ms=outcome.timings_ms["read"],
         cited_doc=cited.chunk.doc_id if cited else None,
         cited_passage=cited.chunk.text if cited else None,
+        retriever_hit_rank=first_hit_rank([_is_hit(p, item) for p in ranked]),
     )
 
 
@@ -193,6 +197,7 @@ def summarize(records: list[Record], threshold: float) -> dict:
     scored = [_rescore(r, a) for r, a in zip(records, answered, strict=True)]
     answerable = [r.answerable for r in records]
     ranks = [r.hit_rank for r in records if r.answerable]
+    retriever_ranks = [r.retriever_hit_rank for r in records if r.answerable]
     n_ans = sum(answerable)
     n_unans = len(records) - n_ans
 
@@ -215,6 +220,10 @@ def summarize(records: list[Record], threshold: float) -> dict:
             **{f"recall@{k}": recall_at_k(ranks, k) for k in KS},
             "mrr@10": mrr_at_k(ranks, 10),
             "citation_accuracy": mean([float(r.cited_hit) for r in records if r.answerable]),
+        },
+        "retriever_only": {  # the same before the reader reorders the passages
+            **{f"recall@{k}": recall_at_k(retriever_ranks, k) for k in KS},
+            "mrr@10": mrr_at_k(retriever_ranks, 10),
         },
         "latency_ms": {
             "retrieval": percentiles([r.retrieval_ms for r in records]),

@@ -28,6 +28,16 @@ class AskResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
+def reader_first(passages: list[Passage], candidates: list[Answer]) -> list[Passage]:
+    """The passages the reader's candidates come from lead, in the reader's order; the rest keep theirs.
+
+    Retrieval ranks whole passages by topic; the reader has read their sentences against the question,
+    so the passage holding its best candidate (the one the answer cites) is the one to show first.
+    """
+    order = {chunk_id: rank for rank, chunk_id in enumerate(dict.fromkeys(c.chunk_id for c in candidates))}
+    return sorted(passages, key=lambda p: order.get(p.chunk.chunk_id, len(order)))
+
+
 def make_reader(settings: Settings, embedder: Embedder) -> Reader:
     """The reader named by the `reader` setting: 'learned', 'heuristic' or a local transformers QA model folder."""
     if settings.reader == "heuristic":
@@ -106,7 +116,7 @@ class PressQA:
         answer = best if best and best.score >= self.settings.no_answer_threshold else None
         timings = {**timings, "read": ms(time.perf_counter() - t0)}
         timings["total"] = round(timings["embed"] + timings["retrieve"] + timings["read"], 2)
-        return AskResult(answer, retrieved.passages, best, timings)
+        return AskResult(answer, reader_first(retrieved.passages, candidates), best, timings)
 
     def add_document(self, doc: Document, origin: str = "api") -> tuple[str, int]:
         """Index one release and save it: ('added' | 'updated' | 'unchanged', its chunk count)."""

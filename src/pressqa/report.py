@@ -26,8 +26,8 @@ def print_table(result: EvalResult, console: Console | None = None) -> None:
         ),
         (f"unanswerable abstained ({s['unanswerable']})", f"{100 * s['unanswerable_abstained']:.1f}%"),
         ("abstention precision / recall", f"{s['abstention']['precision']:.3f} / {s['abstention']['recall']:.3f}"),
-        *[(f"recall@{k}", f"{s['retrieval'][f'recall@{k}']:.3f}") for k in KS],
-        ("MRR@10", f"{s['retrieval']['mrr@10']:.3f}"),
+        *[(f"recall@{k} (shown / retriever only)", _pair(s, f"recall@{k}")) for k in KS],
+        ("MRR@10 (shown / retriever only)", _pair(s, "mrr@10")),
         ("citation accuracy", f"{s['retrieval']['citation_accuracy']:.3f}"),
         ("retrieval ms median / p95", _latency(s["latency_ms"]["retrieval"])),
         ("reader ms median / p95", _latency(s["latency_ms"]["reader"])),
@@ -35,6 +35,11 @@ def print_table(result: EvalResult, console: Console | None = None) -> None:
     for name, value in rows:
         table.add_row(name, value)
     (console or Console()).print(table)
+
+
+def _pair(summary: dict, metric: str) -> str:
+    """The ranking shown (after the reader reorders) beside the retriever's own ranking."""
+    return f"{summary['retrieval'][metric]:.3f} / {summary['retriever_only'][metric]:.3f}"
 
 
 def print_load(result: dict, console: Console | None = None) -> None:
@@ -145,8 +150,8 @@ def markdown_report(result: EvalResult, recall_png: str, scores_png: str) -> str
         f"| answerable EM / F1 | {100 * s['answerable_scores']['em']:.1f} / {100 * s['answerable_scores']['f1']:.1f} |",
         f"| unanswerable abstained | {100 * s['unanswerable_abstained']:.1f}% |",
         f"| abstention precision / recall | {s['abstention']['precision']:.3f} / {s['abstention']['recall']:.3f} |",
-        *[f"| recall@{k} | {s['retrieval'][f'recall@{k}']:.3f} |" for k in KS],
-        f"| MRR@10 | {s['retrieval']['mrr@10']:.3f} |",
+        *[f"| recall@{k} (shown / retriever only) | {_pair(s, f'recall@{k}')} |" for k in KS],
+        f"| MRR@10 (shown / retriever only) | {_pair(s, 'mrr@10')} |",
         f"| citation accuracy | {s['retrieval']['citation_accuracy']:.3f} |",
         f"| retrieval ms median / p95 | {_latency(s['latency_ms']['retrieval'])} |",
         f"| reader ms median / p95 | {_latency(s['latency_ms']['reader'])} |",
@@ -189,11 +194,16 @@ def _pyplot():
 
 def plot_recall(result: EvalResult, path: Path) -> None:
     plt = _pyplot()
-    ranks = [r.hit_rank for r in result.records if r.answerable]
+    answerable = [r for r in result.records if r.answerable]
     ks = list(range(1, max(KS) + 1))
-    values = [sum(1 for r in ranks if r is not None and r <= k) / max(len(ranks), 1) for k in ks]
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.plot(ks, values, marker="o")
+    for ranks, label in (
+        ([r.hit_rank for r in answerable], "shown (reader first)"),
+        ([r.retriever_hit_rank for r in answerable], "retriever only"),
+    ):
+        values = [sum(1 for r in ranks if r is not None and r <= k) / max(len(ranks), 1) for k in ks]
+        ax.plot(ks, values, marker="o", label=label)
+    ax.legend(loc="lower right")
     ax.set(xlabel="k (passages)", ylabel="recall@k", ylim=(0, 1.02), title=f"Retrieval recall@k: {result.name}")
     ax.grid(alpha=0.3)
     fig.tight_layout()

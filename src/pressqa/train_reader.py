@@ -26,6 +26,8 @@ from pressqa.span_reader import (
     snap_to_words,
 )
 
+BATCH = 64
+
 
 @dataclass
 class Example:
@@ -83,7 +85,8 @@ def encode_examples(
             [spans[e.sentence.sid][0] for e in chunk],
             [spans[e.sentence.sid][1] for e in chunk],
         )
-        states = lower_states(encoder, batch.inputs).to(torch.float16)
+        with embedder.autocast():  # as at query time
+            states = lower_states(encoder, batch.inputs).to(torch.float16)
         lengths = batch.inputs["attention_mask"].sum(-1).tolist()
         for b, example in enumerate(chunk):
             n = lengths[b]
@@ -113,6 +116,14 @@ def _token_target(offsets, allowed, example: Example) -> tuple[int, int] | None:
         return None
     i, j = starts[0], ends[-1]
     return (i, j) if i <= j else None
+
+
+def length_batches(data: list[Encoded], size: int, rng: random.Random) -> list[list[int]]:
+    """Indices in batches of similar length (little padding to compute), the batches in random order."""
+    order = sorted(range(len(data)), key=lambda i: (len(data[i].offsets), rng.random()))
+    batches = [order[first : first + size] for first in range(0, len(order), size)]
+    rng.shuffle(batches)
+    return batches
 
 
 def _pad(batch: list[Encoded]):
@@ -163,7 +174,7 @@ def train(
     qamr_dir: Path,
     out: Path,
     embedder: Embedder,
-    epochs: int = 4,
+    epochs: int = 3,
     seed: int = 13,
     hidden: int = 96,
     negatives: float = 0.3,
@@ -197,22 +208,27 @@ def train(
         weight_decay=1e-4,
     )
     loss_fn = nn.CrossEntropyLoss()
+    steps = epochs * -(-len(train_data) // BATCH)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: max(0.0, 1.0 - step / steps))
     best: dict = {"f1": -1.0}
     for epoch in range(1, epochs + 1):
-        rng.shuffle(train_data)
         total = 0.0
-        for first in tqdm(range(0, len(train_data), 64), desc=f"epoch {epoch}", leave=False):
-            states, mask, features, allowed, targets = _pad(train_data[first : first + 64])
-            start, end = model(states, mask, features, allowed)
+        groups = length_batches(train_data, BATCH, rng)
+        for group in tqdm(groups, desc=f"epoch {epoch}", leave=False):
+            states, mask, features, allowed, targets = _pad([train_data[i] for i in group])
+            with embedder.autocast():  # the tuned layers' matrix products; weights and gradients stay float32
+                contextual = model.contextualize(states, mask)
+            start, end = model.head(contextual.float(), features, allowed)
             loss = loss_fn(start, targets[:, 0]) + loss_fn(end, targets[:, 1])
             optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             optimizer.step()
+            schedule.step()
             total += loss.item()
         scores = evaluate_model(model, held_data)
         log(
-            f"epoch {epoch}: loss {total / max(1, len(train_data) // 64):.3f}; held-out EM {scores['em']:.1f} "
+            f"epoch {epoch}: loss {total / max(1, len(groups)):.3f}; held-out EM {scores['em']:.1f} "
             f"F1 {scores['f1']:.1f}, no-answer accuracy {scores['no_answer_accuracy']:.1f}"
         )
         if scores["f1"] > best["f1"]:
