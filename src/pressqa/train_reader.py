@@ -1,4 +1,4 @@
-"""Train the span reader's head on QAMR with the frozen MiniLM encoder; seeded and CPU-only."""
+"""Train the span reader (the encoder's top two layers and the span head) on QAMR; seeded and CPU-only."""
 
 import random
 import time
