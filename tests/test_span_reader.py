@@ -4,18 +4,24 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from pressqa.schema import Span
+from pressqa.question import analyze_question
+from pressqa.read import ScoredSentence
+from pressqa.schema import Chunk, Span
 from pressqa.span_reader import (
     N_FEATURES,
     LearnedReader,
+    _context,
     attention_bias,
     best_spans,
     featurize,
+    load_model,
     lower_states,
     new_span_model,
+    pack_state,
     packed_states,
     question_type,
     snap_to_words,
+    unpack_state,
 )
 from pressqa.train_reader import length_batches, train
 from tests.test_qamr import write_qamr
@@ -39,6 +45,38 @@ def test_featurize_marks_question_words_and_expected_entities(models):
     assert batch.features[0, tokens["Corp"], 1] == 0.0
     sentence_tokens = len(tokenizer(sentence, add_special_tokens=False)["input_ids"])
     assert batch.allowed[0, 0] and batch.allowed[0].sum() == sentence_tokens + 1  # [CLS] + the sentence
+
+
+def test_featurize_reads_a_context_that_never_answers(models):
+    tokenizer = models.embedder.model.tokenizer
+    context, sentence = "Acme Corp. makes CT041.", "In March 2021, it hired Jane Roe."
+    question = ["When did CT041 hire Jane Roe?"]
+    plain = featurize(tokenizer, question, [sentence], [[Span(3, 13, "DATE")]], [[]])
+    batch = featurize(tokenizer, question, [sentence], [[Span(3, 13, "DATE")]], [[]], [context])
+    assert batch.inputs["input_ids"].shape[1] > plain.inputs["input_ids"].shape[1]  # the context is read
+    assert batch.allowed[0].sum() == plain.allowed[0].sum()  # but only the sentence can answer
+    answerable = [(s, e) for t, (s, e) in enumerate(batch.offsets[0]) if batch.allowed[0, t] and t > 0]
+    assert all(s >= 0 for s, _ in answerable) and sentence[: answerable[-1][1]] == sentence  # sentence offsets
+    march = next(t for t, (s, e) in enumerate(batch.offsets[0]) if batch.allowed[0, t] and sentence[s:e] == "March")
+    assert batch.features[0, march, 1] == 1.0  # entity offsets stay relative to the sentence
+    ct041 = [t for t in range(batch.allowed.shape[1]) if not batch.allowed[0, t] and batch.features[0, t, 0] == 1.0]
+    assert ct041  # the context's question words are marked too
+
+
+def test_only_a_sentence_leaning_on_the_one_before_gets_it_as_context():
+    text = "Acme Corp. makes CT041. In January 2022, it earned RMAT. Acme Corp. is in Texas."
+    spans = [Span(100, 123), Span(124, 156), Span(157, 180)]
+    chunk = Chunk("d", 100, 100 + len(text), text, sentences=spans)
+
+    def context(question: str, i: int) -> str:
+        span = spans[i]
+        sentence = ScoredSentence(chunk, span, text[span.start - 100 : span.end - 100], 1.0, 0)
+        return _context(analyze_question(question), sentence)
+
+    assert context("When did CT041 earn RMAT?", 1) == "Acme Corp. makes CT041."  # whose is "it"?
+    assert context("When did it earn RMAT?", 1) == ""  # every name of the question is in the sentence
+    assert context("Who makes CT041?", 0) == ""  # the chunk's first sentence has none before it
+    assert context("Where is CT041 made?", 2) == ""  # no pronoun: the sentence names its subject
 
 
 def test_best_spans_picks_the_most_probable_valid_span():
@@ -77,11 +115,25 @@ def tiny_weights(tmp_path_factory, models):
 
 
 def test_training_saves_weights_that_load(tiny_weights, models):
-    saved = torch.load(tiny_weights, weights_only=True)
-    model = new_span_model(models.embedder.model[0].auto_model, saved["hidden"], saved["tuned_layers"])
-    model.load_state_dict({k: v.float() for k, v in saved["state_dict"].items()})
-    encoder_top = models.embedder.model[0].auto_model.encoder.layer[-1]
-    assert model.layers[-1] is not encoder_top  # tuning never touches the retrieval encoder
+    encoder = models.embedder.model[0].auto_model
+    model = load_model(encoder, tiny_weights)
+    assert len(model.layers) == torch.load(tiny_weights, weights_only=True)["tuned_layers"]
+    assert model.layers[-1] is not encoder.encoder.layer[-1]  # tuning never touches the retrieval encoder
+
+
+def test_packed_weights_keep_matrices_to_int8_precision(models):
+    model = new_span_model(models.embedder.model[0].auto_model, tuned=2)
+    packed = pack_state(model)
+    query = "layers.0.attention.self.query.weight"
+    assert packed[query + ".int8"].dtype == torch.int8 and query not in packed
+    assert packed["head.start.weight"].dtype == torch.float16  # the small head stays float16
+    restored = unpack_state(packed)
+    original = model.state_dict()
+    assert restored.keys() == original.keys()
+    for name, value in original.items():
+        row_max = value.abs().amax(dim=-1, keepdim=True) if value.ndim == 2 else value.abs().max()
+        # half a quantisation step of the row, plus float16 rounding of the scale and of small tensors
+        assert ((restored[name] - value).abs() <= row_max / 254 * 1.01 + 1e-3 * value.abs() + 1e-6).all(), name
 
 
 def test_lower_states_plus_top_layers_equal_the_encoder(models):

@@ -203,16 +203,21 @@ def train_reader(
     ] = 3,
     seed: Annotated[int, typer.Option()] = 13,
     limit: Annotated[int | None, typer.Option(min=10, help="Train on a sample of this many questions.")] = None,
+    tuned_layers: Annotated[
+        int | None, typer.Option(min=1, max=6, help="How many of the encoder's top layers are fine-tuned [default: 4].")
+    ] = None,
 ) -> None:
-    """Train the learned span reader's head on QAMR, printing held-out figures per epoch."""
+    """Train the learned span reader on QAMR, printing held-out figures per epoch."""
     from pressqa.qa import PressQA
-    from pressqa.span_reader import default_weights
+    from pressqa.span_reader import TUNED_LAYERS, default_weights
     from pressqa.train_reader import train
 
     if not (qamr / "wiki-sentences.tsv").exists():
         _fail(f"no QAMR data in {qamr}/ (expected wiki-sentences.tsv, dev.tsv, test.tsv)")
     engine = PressQA(get_settings())
-    train(qamr, out or default_weights(), engine.embedder, epochs=epochs, seed=seed, limit=limit, log=typer.echo)
+    weights = out or default_weights()
+    tuned = tuned_layers or TUNED_LAYERS
+    train(qamr, weights, engine.embedder, epochs=epochs, seed=seed, limit=limit, tuned=tuned, log=typer.echo)
 
 
 @app.command("qamr-set")

@@ -21,7 +21,9 @@ class Reader(Protocol):
 
 
 @dataclass
-class _Sentence:
+class ScoredSentence:
+    """A sentence of a retrieved chunk with its selection score."""
+
     chunk: Chunk
     span: Span
     text: str
@@ -47,7 +49,7 @@ class HeuristicReader:
 
     def best_sentences(
         self, info: QuestionInfo, query_vector: np.ndarray | None, retrieved: Retrieved
-    ) -> list[_Sentence]:
+    ) -> list[ScoredSentence]:
         pool = []  # (rank, chunk, sentence index, its words, the previous sentence's and title's words)
         for rank, passage in enumerate(retrieved.passages):
             title_words = set(stem_words(passage.title))
@@ -64,11 +66,11 @@ class HeuristicReader:
             coverage = key_coverage(info, f"{passage.title}\n{chunk.text}")
             score = (0.5 * max(semantic, 0.0) + 0.5 * lexical) * coverage
             span = chunk.sentences[i]
-            scored.append(_Sentence(chunk, span, _slice(chunk, span), score, rank))
+            scored.append(ScoredSentence(chunk, span, _slice(chunk, span), score, rank))
         scored.sort(key=lambda s: (-s.score, s.rank))
         return scored[: self.sentences]
 
-    def _spans(self, info: QuestionInfo, sentence: _Sentence, retrieved: Retrieved) -> list[Answer]:
+    def _spans(self, info: QuestionInfo, sentence: ScoredSentence, retrieved: Retrieved) -> list[Answer]:
         chunk, span = sentence.chunk, sentence.span
         candidates = [e for e in chunk.entities if e.within(span) and e.label in info.expected]
         if info.expected == PHRASE or not candidates:
@@ -133,7 +135,7 @@ def span_fit(info: QuestionInfo, label: str, text: str, start: int, end: int, an
     return type_fit * (1.0 - repeated) * (0.75 + 0.25 * proximity)
 
 
-def _anchor_positions(info: QuestionInfo, sentence: _Sentence) -> list[int]:
+def _anchor_positions(info: QuestionInfo, sentence: ScoredSentence) -> list[int]:
     """Document offsets of words in the sentence that the question also uses."""
     positions = []
     for match in re.finditer(r"[\w’'-]+", sentence.text):
@@ -142,7 +144,7 @@ def _anchor_positions(info: QuestionInfo, sentence: _Sentence) -> list[int]:
     return positions
 
 
-def _answer(chunk: Chunk, start: int, end: int, sentence: _Sentence, score: float) -> Answer:
+def _answer(chunk: Chunk, start: int, end: int, sentence: ScoredSentence, score: float) -> Answer:
     return Answer(
         _slice(chunk, Span(start, end)),
         float(min(max(score, 0.0), 1.0)),

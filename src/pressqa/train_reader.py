@@ -1,4 +1,4 @@
-"""Train the span reader (the encoder's top two layers and the span head) on QAMR; seeded and CPU-only."""
+"""Train the span reader (the encoder's top layers and the span head) on QAMR; seeded and CPU-only."""
 
 import random
 import time
@@ -21,8 +21,10 @@ from pressqa.span_reader import (
     SpanModel,
     best_spans,
     featurize,
+    load_model,
     lower_states,
     new_span_model,
+    pack_state,
     snap_to_words,
 )
 
@@ -71,7 +73,12 @@ def analyse_sentences(sentences: list[Sentence], analyzer: Analyzer) -> dict[str
 
 
 def encode_examples(
-    examples: list[Example], spans: dict, embedder: Embedder, batch_size: int = 64, progress: bool = True
+    examples: list[Example],
+    spans: dict,
+    embedder: Embedder,
+    tuned: int = TUNED_LAYERS,
+    batch_size: int = 64,
+    progress: bool = True,
 ) -> list[Encoded]:
     encoder, tokenizer = embedder.model[0].auto_model, embedder.model.tokenizer
     examples = sorted(examples, key=lambda e: len(e.question) + len(e.sentence.text))  # less padding per batch
@@ -86,7 +93,7 @@ def encode_examples(
             [spans[e.sentence.sid][1] for e in chunk],
         )
         with embedder.autocast():  # as at query time
-            states = lower_states(encoder, batch.inputs).to(torch.float16)
+            states = lower_states(encoder, batch.inputs, tuned).to(torch.float16)
         lengths = batch.inputs["attention_mask"].sum(-1).tolist()
         for b, example in enumerate(chunk):
             n = lengths[b]
@@ -179,6 +186,7 @@ def train(
     hidden: int = 96,
     negatives: float = 0.3,
     limit: int | None = None,
+    tuned: int = TUNED_LAYERS,
     log=print,
 ) -> dict:
     """Train the head and save the best held-out epoch to `out`; returns its held-out scores."""
@@ -197,11 +205,11 @@ def train(
     held_ex = build_examples(held_items, sentences, negatives, rng)
     needed = {e.sentence.sid: e.sentence for e in train_ex + held_ex}
     spans = analyse_sentences(list(needed.values()), Analyzer())
-    train_data = encode_examples(train_ex, spans, embedder)
-    held_data = encode_examples(held_ex, spans, embedder)
+    train_data = encode_examples(train_ex, spans, embedder, tuned)
+    held_data = encode_examples(held_ex, spans, embedder, tuned)
     log(f"encoded {len(train_data)} training and {len(held_data)} held-out pairs in {time.time() - started:.0f} s")
 
-    model = new_span_model(embedder.model[0].auto_model, hidden=hidden, tuned=TUNED_LAYERS)
+    model = new_span_model(embedder.model[0].auto_model, hidden=hidden, tuned=tuned)
     model.train()
     optimizer = torch.optim.AdamW(
         [{"params": model.head.parameters(), "lr": 2e-3}, {"params": model.layers.parameters(), "lr": 5e-5}],
@@ -234,12 +242,13 @@ def train(
         if scores["f1"] > best["f1"]:
             best = {**scores, "epoch": epoch}
             out.parent.mkdir(parents=True, exist_ok=True)
-            # float16 keeps the two tuned layers and the head under 10 MB
-            state = {k: v.half() for k, v in model.state_dict().items()}
-            torch.save(
-                {"state_dict": state, "hidden": hidden, "tuned_layers": TUNED_LAYERS, "seed": seed, "held_out": best},
-                out,
-            )
+            meta = {"hidden": hidden, "tuned_layers": tuned, "seed": seed, "held_out": best}
+            torch.save({"state_dict": pack_state(model), **meta}, out)
+    shipped = evaluate_model(load_model(embedder.model[0].auto_model, out), held_data)
+    log(
+        f"the saved file (int8 matrices) on held-out: EM {shipped['em']:.1f} F1 {shipped['f1']:.1f}, "
+        f"no-answer accuracy {shipped['no_answer_accuracy']:.1f}"
+    )
     log(
         f"best epoch {best['epoch']}: held-out F1 {best['f1']:.1f}; saved {out} "
         f"({out.stat().st_size / 1e6:.1f} MB) in {(time.time() - started) / 60:.1f} min"
