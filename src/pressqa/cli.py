@@ -129,6 +129,13 @@ def eval_command(
         Path | None, typer.Argument(help="Project-format JSONL (default eval/questions.jsonl).")
     ] = None,
     squad: Annotated[Path | None, typer.Option(help="SQuAD 1.1/2.0 JSON: indexed in a temporary folder.")] = None,
+    corpus: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Releases to ask over (files or folders; repeat for more): indexed once outside index/, "
+            "reused while the releases and settings match."
+        ),
+    ] = None,
     mode: Annotated[str, typer.Option(help="hybrid, dense or bm25.")] = "hybrid",
     calibrate: Annotated[bool, typer.Option(help="Pick and save the no-answer threshold maximising F1.")] = False,
     oracle: Annotated[bool, typer.Option(help="Give the reader the gold document only (no retrieval).")] = False,
@@ -137,6 +144,7 @@ def eval_command(
 ) -> None:
     """Score answers and retrieval against a question set; write JSON and a report with plots."""
     from pressqa import evaluate as ev
+    from pressqa.corpus_index import CorpusError, use_corpus_index
     from pressqa.ingest import ingest as run_ingest
     from pressqa.qa import PressQA
     from pressqa.report import print_table, write_outputs
@@ -147,6 +155,8 @@ def eval_command(
         mode_value = Mode(mode)
     except ValueError:
         _fail(f"unknown mode {mode!r}: use hybrid, dense or bm25", 2)
+    if squad and corpus:
+        _fail("--squad brings its own paragraphs: use it without --corpus", 2)
     engine = PressQA(settings)
     progress = sys.stderr.isatty()
     tmp = ev.temporary_folder()
@@ -159,10 +169,13 @@ def eval_command(
         else:
             path = questions or Path("eval/questions.jsonl")
             items = ev.load_questions(path)
-            run_ingest([settings.corpus_dir], settings, engine.embedder, engine.analyzer, progress=progress)
+            if corpus:
+                use_corpus_index(engine, corpus, progress, log=lambda m: typer.echo(m, err=True))
+            else:
+                run_ingest([settings.corpus_dir], settings, engine.embedder, engine.analyzer, progress=progress)
             name = path.name
         result = ev.evaluate(engine, name, items, mode_value, progress, oracle)
-    except (ev.EvalInputError, IndexNotReady) as exc:
+    except (ev.EvalInputError, CorpusError, IndexNotReady) as exc:
         _fail(str(exc))
     finally:
         engine.close()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from pressqa.answer_kind import answer_kind
 from pressqa.index import Index
 from pressqa.ingest import add_documents, chunking_settings
 from pressqa.load import content_hash, make_document
@@ -29,6 +30,8 @@ class QAItem:
     question: str
     answers: list[str]
     doc_id: str | None = None  # the gold document, when known
+    kind: str | None = None  # what the question asks for: person, org, date, money, number, place, thing
+    hard: bool | None = None  # needs more than matching the question's words to one sentence
 
 
 @dataclass
@@ -51,6 +54,9 @@ class Record:
     cited_doc: str | None = None
     cited_passage: str | None = None
     retriever_hit_rank: int | None = None  # before the reader reorders the passages
+    kind: str | None = None
+    hard: bool | None = None
+    answer_kind: str | None = None  # the kind of the best candidate, from the entities it covers
 
     @property
     def answerable(self) -> bool:
@@ -87,8 +93,10 @@ def load_questions(path: Path) -> list[QAItem]:
                 QAItem(
                     str(row.get("id", number)),
                     str(row["question"]),
-                    [str(a) for a in row.get("answers", [])],
+                    [_answer_text(a) for a in row.get("answers", [])],
                     row.get("source"),
+                    row.get("kind"),
+                    None if row.get("hard") is None else bool(row["hard"]),
                 )
             )
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
@@ -96,6 +104,11 @@ def load_questions(path: Path) -> list[QAItem]:
     if not items:
         raise EvalInputError(f"{path}: no questions")
     return items
+
+
+def _answer_text(answer: object) -> str:
+    """A gold answer as a string; training files give {"text", "answer_start"} objects."""
+    return str(answer["text"]) if isinstance(answer, dict) else str(answer)
 
 
 def load_squad(path: Path) -> tuple[list[Document], list[QAItem]]:
@@ -181,6 +194,9 @@ def _evaluate_one(engine: PressQA, item: QAItem, mode: Mode, oracle: bool = Fals
         cited_doc=cited.chunk.doc_id if cited else None,
         cited_passage=cited.chunk.text if cited else None,
         retriever_hit_rank=first_hit_rank([_is_hit(p, item) for p in ranked]),
+        kind=item.kind,
+        hard=item.hard,
+        answer_kind=answer_kind(best, cited.chunk) if best and cited else None,
     )
 
 
@@ -229,7 +245,47 @@ def summarize(records: list[Record], threshold: float) -> dict:
             "retrieval": percentiles([r.retrieval_ms for r in records]),
             "reader": percentiles([r.reader_ms for r in records]),
         },
+        **breakdowns(records, answered),
     }
+
+
+def breakdowns(records: list[Record], answered: list[bool]) -> dict:
+    """Per kind and per hard/easy figures, and the kind answered against the kind asked, when the set has them."""
+    out: dict = {}
+    if any(r.kind for r in records):
+        out["by_kind"] = _by(records, answered, lambda r: r.kind or "unknown")
+        asked: dict[str, dict[str, int]] = {}
+        for record, said in zip(records, answered, strict=True):
+            returned = (record.answer_kind or "thing") if said else "abstained"
+            row = asked.setdefault(record.kind or "unknown", {})
+            row[returned] = row.get(returned, 0) + 1
+        out["kind_returned"] = asked
+    if any(r.hard is not None for r in records):
+        out["by_difficulty"] = _by(records, answered, lambda r: "unknown" if r.hard is None else _hard(r.hard))
+    return out
+
+
+def _hard(hard: bool) -> str:
+    return "hard" if hard else "easy"
+
+
+def _by(records: list[Record], answered: list[bool], key) -> dict[str, dict]:
+    groups: dict[str, list[int]] = {}
+    for i, record in enumerate(records):
+        groups.setdefault(key(record), []).append(i)
+    out = {}
+    for name, members in sorted(groups.items()):
+        scores = [_rescore(records[i], answered[i]) for i in members]
+        ranks = [records[i].hit_rank for i in members if records[i].answerable]
+        out[name] = {
+            "questions": len(members),
+            "em": sum(em for em, _ in scores) / len(members),
+            "f1": sum(f1 for _, f1 in scores) / len(members),
+            "abstained": sum(1 for i in members if not answered[i]) / len(members),
+            "cited_right": sum(records[i].cited_hit for i in members if records[i].answerable) / max(len(ranks), 1),
+            "recall@5": recall_at_k(ranks, 5) if ranks else None,
+        }
+    return out
 
 
 def _rescore(record: Record, answered: bool) -> tuple[float, float]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from pressqa.answer_kind import KINDS
 from pressqa.evaluate import KS, EvalResult, iter_failures
 
 MAX_FAILURES = 40
@@ -34,7 +35,59 @@ def print_table(result: EvalResult, console: Console | None = None) -> None:
     ]
     for name, value in rows:
         table.add_row(name, value)
-    (console or Console()).print(table)
+    console = console or Console()
+    console.print(table)
+    for title, groups in _group_tables(s):
+        console.print(_rich_table(title, GROUP_COLUMNS, [_group_row(name, g) for name, g in groups.items()]))
+    if "kind_returned" in s:
+        header, rows = _kind_matrix(s["kind_returned"])
+        console.print(_rich_table("kind answered (columns) for the kind asked (rows)", header, rows))
+
+
+GROUP_COLUMNS = ["group", "questions", "EM", "F1", "abstained", "right release cited", "recall@5"]
+
+
+def _group_tables(summary: dict) -> list[tuple[str, dict]]:
+    names = (("by_kind", "by kind asked"), ("by_difficulty", "hard and easy"))
+    return [(title, summary[key]) for key, title in names if key in summary]
+
+
+def _group_row(name: str, g: dict) -> list[str]:
+    recall = "—" if g["recall@5"] is None else f"{g['recall@5']:.3f}"
+    return [
+        name,
+        str(g["questions"]),
+        f"{100 * g['em']:.1f}",
+        f"{100 * g['f1']:.1f}",
+        f"{100 * g['abstained']:.0f}%",
+        f"{g['cited_right']:.3f}",
+        recall,
+    ]
+
+
+def _kind_matrix(asked: dict[str, dict[str, int]]) -> tuple[list[str], list[list[str]]]:
+    returned = [k for k in (*KINDS, "abstained") if any(k in row for row in asked.values())]
+    returned += sorted({k for row in asked.values() for k in row} - set(returned))
+    rows = [[kind, *(str(row.get(r, 0)) for r in returned)] for kind, row in sorted(asked.items())]
+    return ["asked", *returned], rows
+
+
+def _rich_table(title: str, header: list[str], rows: list[list[str]]) -> Table:
+    table = Table(title=title)
+    for i, name in enumerate(header):
+        table.add_column(name, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + " --- |" * len(header),
+        *("| " + " | ".join(row) + " |" for row in rows),
+        "",
+    ]
 
 
 def _pair(summary: dict, metric: str) -> str:
@@ -158,6 +211,14 @@ def markdown_report(result: EvalResult, recall_png: str, scores_png: str) -> str
         "",
         f"![recall@k]({recall_png})  ![score distribution]({scores_png})",
         "",
+    ]
+    for title, groups in _group_tables(s):
+        lines += [f"## {title.capitalize()}", ""]
+        lines += _markdown_table(GROUP_COLUMNS, [_group_row(name, g) for name, g in groups.items()])
+    if "kind_returned" in s:
+        lines += ["## Kind answered for the kind asked", ""]
+        lines += _markdown_table(*_kind_matrix(s["kind_returned"]))
+    lines += [
         "## Failures",
         "",
         "| id | question | expected | got | F1 | score | cited passage |",

@@ -1,0 +1,77 @@
+"""Indexes of evaluation corpora, kept outside `index/` and reused while the releases and settings match."""
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from pressqa.config import Settings
+from pressqa.embed import default_cache_dir
+from pressqa.index import FORMAT
+from pressqa.ingest import IngestReport, chunking_settings, ingest
+from pressqa.load import discover
+from pressqa.qa import PressQA
+
+COMPLETE = "complete.json"  # written last: an index without it is resumed by the next run
+
+
+class CorpusError(ValueError):
+    """Corpus paths that cannot be indexed; the message says which and why."""
+
+
+def corpus_key(paths: list[Path], settings: Settings) -> str:
+    """A digest of every release file (its id and bytes) and of the settings that shape the index."""
+    digest = hashlib.sha256()
+    shaping = {
+        "format": FORMAT,
+        "model": settings.model_name,
+        "model_path": settings.model_path,
+        "chunking": chunking_settings(settings),
+    }
+    digest.update(json.dumps(shaping, sort_keys=True).encode())
+    files = sorted(discover(paths), key=lambda pair: pair[1])
+    if not files:
+        raise CorpusError(f"no releases (.txt, .md, .html, .jsonl) under {', '.join(map(str, paths))}")
+    for path, doc_id in files:
+        digest.update(doc_id.encode() + b"\0")
+        with path.open("rb") as handle:
+            digest.update(hashlib.file_digest(handle, "sha256").digest())
+    return digest.hexdigest()[:20]
+
+
+def corpus_index_dir(paths: list[Path], settings: Settings) -> Path:
+    return (settings.cache_dir or default_cache_dir()) / "eval-indexes" / corpus_key(paths, settings)
+
+
+def use_corpus_index(
+    engine: PressQA, paths: list[Path], progress: bool = False, log: Callable[[str], None] = print
+) -> Path:
+    """Point `engine` at an index of the releases under `paths`, building it (or finishing it) when needed."""
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise CorpusError(f"no such file or folder: {', '.join(missing)}")
+    folder = corpus_index_dir(paths, engine.settings)
+    settings = engine.settings.model_copy(update={"index_dir": folder})
+    if (folder / COMPLETE).exists():
+        log(f"reusing the corpus index at {folder}/")
+    else:
+        log(f"indexing {', '.join(map(str, paths))} at {folder}/ (reused by later runs on the same releases)")
+        folder.mkdir(parents=True, exist_ok=True)
+        report = ingest(paths, settings, engine.embedder, engine.analyzer, progress=progress)
+        _finish(folder, paths, report, log)
+    engine.close()
+    engine.settings = settings
+    for cached in ("index", "retriever"):
+        engine.__dict__.pop(cached, None)
+    return folder
+
+
+def _finish(folder: Path, paths: list[Path], report: IngestReport, log: Callable[[str], None]) -> None:
+    for source, reason in report.errors:
+        log(f"skipped {source}: {reason}")
+    documents = len(report.added) + len(report.updated) + report.unchanged
+    if not documents:
+        raise CorpusError(f"no release under {', '.join(map(str, paths))} could be read")
+    summary = {"paths": [str(p) for p in paths], "documents": documents, "skipped": len(report.errors)}
+    (folder / COMPLETE).write_text(json.dumps(summary))
+    log(f"indexed {documents} releases ({report.chunks} chunks embedded)")
