@@ -4,6 +4,7 @@ from pressqa.question import (
     AMOUNT,
     COUNT,
     DATE,
+    DURATION,
     MONEY,
     ORG,
     PERCENT,
@@ -32,6 +33,18 @@ from pressqa.question import (
         ("Which company developed the vaccine?", ORG),
         ("What did MilliporeSigma sign with GenScript?", PHRASE),
         ("What designation did CT041 earn?", PHRASE),
+        # The noun of a what/which phrase names the type, past its modifiers and up to its verb.
+        ("Which federal judge accepted Alisa Bivens' guilty plea?", PERSON),
+        ("Which Rhode Island chief justice ordered the plan?", PERSON),
+        ("Which Las Vegas company was Metin Atilan president of?", ORG),
+        ("Which state agency's investigators did Slager lie to?", ORG),
+        ("What company paid the fine?", ORG),
+        ("In what Ohio town were the workers made to live?", PLACE),
+        ("What civil penalty will Select Staffing pay?", MONEY),
+        ("What is the maximum prison sentence Daw faces?", DURATION),
+        ("How much prison time did Narendrakumar Patel get?", DURATION),
+        ("Who headed the FBI San Juan Field Office when the officers were indicted?", PERSON),
+        ("What was Jonathan Feeney's job at BAE when he made the purchases?", PHRASE),
     ],
 )
 def test_expected_answer_type(question, expected):

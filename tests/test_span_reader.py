@@ -1,3 +1,4 @@
+import json
 import random
 from types import SimpleNamespace
 
@@ -6,6 +7,7 @@ import torch
 
 from pressqa.question import analyze_question
 from pressqa.read import ScoredSentence
+from pressqa.reader_data import build_examples, read_release_qa
 from pressqa.schema import Chunk, Span
 from pressqa.span_reader import (
     N_FEATURES,
@@ -23,7 +25,7 @@ from pressqa.span_reader import (
     snap_to_words,
     unpack_state,
 )
-from pressqa.train_reader import length_batches, train
+from pressqa.train_reader import gather, length_batches, train
 from tests.test_qamr import write_qamr
 
 
@@ -102,16 +104,93 @@ def test_length_batches_cover_every_pair_once_grouping_similar_lengths():
     assert batches == length_batches(data, 4, random.Random(0))  # seeded: the same order again
 
 
+RELEASES = [
+    ("r1", "Acme Corp. was fined today.\n\nJudge Paul Borman imposed a fine of $2 million on March 3, 2015."),
+    ("r2", "A Miami pharmacist pleaded guilty.\n\nJohn Doe will be sentenced on Sept. 4, 2014, in Miami."),
+    ("r3", "Beta Labs settled.\n\nBeta Labs agreed to pay $5 million to resolve the claims against it."),
+    ("r4", "An Ohio doctor was charged.\n\nDr. Ann Lee of Toledo faces up to 10 years in prison."),
+    ("r5", "Gamma Inc. pleaded guilty.\n\nGamma Inc. was based in Dallas and sold parking heaters."),
+]
+RELEASE_QUESTIONS = [
+    ("r1", "Which judge imposed the fine on Acme Corp.?", "Paul Borman"),
+    ("r1", "When was Acme Corp. fined?", "March 3, 2015"),
+    ("r2", "When will John Doe be sentenced?", "Sept. 4, 2014"),
+    ("r3", "How much did Beta Labs agree to pay?", "$5 million"),
+    ("r3", "Who owns Beta Labs?", None),
+    ("r4", "Where is Dr. Ann Lee from?", "Toledo"),
+    ("r5", "Where was Gamma Inc. based?", "Dallas"),
+]
+
+
+def write_releases(folder):
+    qa = folder / "releases" / "qa"
+    qa.mkdir(parents=True)
+    texts = dict(RELEASES)
+    lines = [json.dumps({"id": rid, "title": "-", "text": text}) for rid, text in RELEASES]
+    (folder / "releases" / "doj_releases.jsonl").write_text("\n".join(lines) + "\n")
+    rows = []
+    for n, (rid, question, answer) in enumerate(RELEASE_QUESTIONS):
+        answers = [{"text": answer, "answer_start": texts[rid].index(answer)}] if answer else []
+        rows.append(json.dumps({"id": f"t{n}", "question": question, "answers": answers, "source": rid}))
+    (qa / "train.jsonl").write_text("\n".join(rows) + "\n")
+
+
 @pytest.fixture(scope="module")
-def tiny_weights(tmp_path_factory, models):
-    folder = tmp_path_factory.mktemp("qamr")
-    write_qamr(folder)
-    out = folder / "reader.pt"
+def shared_data(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("shared")
+    (folder / "qamr").mkdir()
+    write_qamr(folder / "qamr")
+    write_releases(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_weights(shared_data, models):
+    out = shared_data / "reader.pt"
     logs = []
-    best = train(folder, out, models.embedder, epochs=2, seed=1, log=logs.append)
+    data = gather(shared_data, ("qamr", "releases"), seed=1, limit=None, qamr_sample=None, log=logs.append)
+    assert set(data.held) == {"qamr", "releases"}
+    best = train(data, out, models.embedder, epochs=2, seed=1, log=logs.append)
     assert out.exists() and out.stat().st_size < 10_000_000
-    assert any("held-out" in line for line in logs) and set(best) >= {"em", "f1", "epoch"}
+    assert not out.with_suffix(".checkpoint").exists()  # a finished run leaves no checkpoint
+    assert any("held-out" in line for line in logs) and {"score", "epoch", "qamr", "releases"} <= set(best)
     return out
+
+
+def test_release_questions_become_sentence_pairs(shared_data, models):
+    texts = read_release_qa(
+        shared_data / "releases" / "qa" / "train.jsonl", shared_data / "releases" / "doj_releases.jsonl"
+    )
+    examples, spans = build_examples(texts, models.analyzer, random.Random(0), random_negative=0.0)
+    positives = [e for e in examples if e.start >= 0]
+    assert {e.sentence.text[e.start : e.end] for e in positives} == {a for *_, a in RELEASE_QUESTIONS if a}
+    judge = next(e for e in positives if e.question.startswith("Which judge"))
+    assert judge.sentence.text.startswith("Judge Paul Borman")  # the answer's own sentence, not the release
+    assert any(e.label == "MONEY" for e in spans[judge.sentence.sid][0])  # sentence-relative entities
+    unanswerable = [e for e in examples if e.question == "Who owns Beta Labs?"]
+    assert unanswerable and all(e.start == -1 for e in unanswerable)  # negatives only
+    for e in examples:  # a negative never holds its question's answer
+        answer = next((a for _, q, a in RELEASE_QUESTIONS if q == e.question), None)
+        if e.start < 0 and answer:
+            assert answer not in e.sentence.text
+
+
+def test_training_resumes_after_its_last_finished_epoch(shared_data, models, tmp_path):
+    data = gather(shared_data, ("releases",), seed=2, limit=None, qamr_sample=None, log=lambda _: None)
+    out = tmp_path / "reader.pt"
+
+    def stop_in_epoch_two(line):
+        if line.startswith("epoch 2:"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(data, out, models.embedder, epochs=3, seed=2, tuned=1, log=stop_in_epoch_two)
+    assert out.with_suffix(".checkpoint").exists()
+    logs = []
+    best = train(data, out, models.embedder, epochs=3, seed=2, tuned=1, log=logs.append)
+    assert any("resuming after epoch 1" in line for line in logs)
+    assert not any(line.startswith("epoch 1:") for line in logs) and any(line.startswith("epoch 3:") for line in logs)
+    assert best["epoch"] in (1, 2, 3) and not out.with_suffix(".checkpoint").exists()
 
 
 def test_training_saves_weights_that_load(tiny_weights, models):
@@ -179,7 +258,11 @@ def test_learned_reader_answers_with_document_offsets(corpus_engine, tiny_weight
     from pressqa.question import analyze_question
 
     chosen = reader.selector.best_sentences(analyze_question(question), vector, retrieved)
-    assert [a.sentence for a in answers] == [s.span for s in chosen]  # one answer per sentence, in order
+    order = [next(k for k, s in enumerate(chosen) if s.span == a.sentence) for a in answers]
+    assert answers and order == sorted(set(order))  # at most one answer per sentence, in the selector's order
     for answer in answers:
         assert corpus_engine.index.document(answer.doc_id).text[answer.start : answer.end] == answer.text
         assert 0.0 <= answer.score <= 1.0
+        chunk = next(s.chunk for s in chosen if s.span == answer.sentence)
+        dates = [e for e in chunk.entities if e.label == "DATE" and e.start < answer.end and answer.start < e.end]
+        assert dates  # "when" is answered by a date, whatever the tiny model prefers

@@ -207,30 +207,56 @@ def _calibrate(result) -> None:
 
 @app.command("train-reader")
 def train_reader(
-    qamr: Annotated[Path, typer.Option(help="QAMR folder (dev.tsv, test.tsv, wiki-sentences.tsv).")] = Path(
-        "../shared/data/qamr"
-    ),
+    data: Annotated[
+        list[str] | None,
+        typer.Option(help="Sources to train on (repeat): qamr, releases, qa_train [default: qamr]."),
+    ] = None,
+    shared: Annotated[Path, typer.Option(help="The shared data folder.")] = Path("../shared/data"),
     out: Annotated[Path | None, typer.Option(help="Where to save the weights (default: the packaged file).")] = None,
+    init: Annotated[Path | None, typer.Option(help="Start from these weights instead of the encoder's.")] = None,
     epochs: Annotated[
         int, typer.Option(min=1, help="Passes over the data; the learning rate decays to 0 over them.")
     ] = 3,
     seed: Annotated[int, typer.Option()] = 13,
-    limit: Annotated[int | None, typer.Option(min=10, help="Train on a sample of this many questions.")] = None,
+    limit: Annotated[int | None, typer.Option(min=10, help="Take a sample of this many questions per source.")] = None,
+    qamr_sample: Annotated[
+        int | None, typer.Option(min=10, help="Train on this many QAMR questions (mixing sources).")
+    ] = None,
+    learning_rate: Annotated[float, typer.Option(min=1e-7, help="The tuned layers' peak learning rate.")] = 5e-5,
     tuned_layers: Annotated[
         int | None, typer.Option(min=1, max=6, help="How many of the encoder's top layers are fine-tuned [default: 4].")
     ] = None,
 ) -> None:
-    """Train the learned span reader on QAMR, printing held-out figures per epoch."""
+    """Train the learned span reader, printing held-out figures per epoch; rerun to resume after an epoch."""
     from pressqa.qa import PressQA
     from pressqa.span_reader import TUNED_LAYERS, default_weights
-    from pressqa.train_reader import train
+    from pressqa.train_reader import SOURCES, gather, train
 
-    if not (qamr / "wiki-sentences.tsv").exists():
-        _fail(f"no QAMR data in {qamr}/ (expected wiki-sentences.tsv, dev.tsv, test.tsv)")
+    sources = tuple(dict.fromkeys(data or ["qamr"]))
+    unknown = [s for s in sources if s not in SOURCES]
+    if unknown:
+        _fail(f"unknown data source {', '.join(unknown)}: use {', '.join(SOURCES)}", 2)
+    needed = {"qamr": "qamr/wiki-sentences.tsv", "releases": "releases/qa/train.jsonl", "qa_train": "qa_train"}
+    missing = [str(shared / needed[s]) for s in sources if not (shared / needed[s]).exists()]
+    if missing:
+        _fail(f"training data not found: {', '.join(missing)}")
+    if init and not init.is_file():
+        _fail(f"no weights at {init}")
     engine = PressQA(get_settings())
+    training = gather(shared, sources, seed, limit, qamr_sample, log=typer.echo)
     weights = out or default_weights()
     tuned = tuned_layers or TUNED_LAYERS
-    train(qamr, weights, engine.embedder, epochs=epochs, seed=seed, limit=limit, tuned=tuned, log=typer.echo)
+    train(
+        training,
+        weights,
+        engine.embedder,
+        epochs,
+        seed,
+        tuned=tuned,
+        init=init,
+        learning_rate=learning_rate,
+        log=typer.echo,
+    )
 
 
 @app.command("qamr-set")

@@ -12,7 +12,7 @@ from pressqa.ingest import IngestReport, chunking_settings, ingest
 from pressqa.load import discover
 from pressqa.qa import PressQA
 
-COMPLETE = "complete.json"  # written last: an index without it is resumed by the next run
+COMPLETE = "complete.json"  # written last: an index without it is built again by the next run
 
 
 class CorpusError(ValueError):

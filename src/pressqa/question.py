@@ -19,31 +19,63 @@ PERCENT = frozenset({"PERCENT"})
 DURATION = frozenset({"DATE", "TIME", "QUANTITY", "CARDINAL"})
 PHRASE = frozenset({"NP"})  # any noun phrase
 
+# The noun a "what/which …" question names its answer by: "Which federal judge", "What Las Vegas company".
+_NOUN_TYPES: dict[str, frozenset[str]] = {
+    **dict.fromkeys("year date month day decade quarter century deadline birthday".split(), DATE),
+    "time": TIME,
+    **dict.fromkeys(
+        "company companies firm organization organisation agency partner university institute group bank investor "
+        "regulator business manufacturer startup biotech clinic pharmacy hospital corporation nonprofit charity "
+        "gang tribe exchange school center centre practice laboratory lab distributor contractor cartel newspaper "
+        "union provider insurer subsidiary entity department office court publisher journal".split(),
+        ORG,
+    ),
+    **dict.fromkeys(
+        "city country state region place location province continent town site county island village "
+        "neighborhood district street airport port nation hometown".split(),
+        PLACE,
+    ),
+    **dict.fromkeys(
+        "person executive scientist researcher officer professor doctor judge justice attorney prosecutor agent "
+        "physician nurse pharmacist owner official leader employee defendant man woman ceo chairman president "
+        "sheriff senator principal neighbor".split(),
+        PERSON,
+    ),
+    **dict.fromkeys("name nickname alias".split(), PERSON_ORG),
+    **dict.fromkeys(
+        "amount price cost sum value funding investment penalty fine restitution forfeiture settlement payment "
+        "fee bribe bribes kickback kickbacks loss losses damages judgment bail bond salary".split(),
+        MONEY,
+    ),
+    **dict.fromkeys("sentence term".split(), DURATION),
+    **dict.fromkeys("percentage percent share proportion".split(), PERCENT),
+}
+# "What is the maximum sentence …": the copula and article say nothing of the type.
+_WH_PHRASE = re.compile(r"\b(?:what|which|whose)\b(?: (?:is|was|are|were) the)?((?: [\w.'’-]+){1,4})")
+# The phrase ends where its verb begins: "What company did …", "Which firm paid …" (and any word in -ed).
+_PHRASE_END = frozenset(
+    "did does do was were is are has have had will would can could may must should paid got made took gave "
+    "sold ran led won said told bought built lost brought sent kept held found".split()
+)
+
 # (pattern over the lower-cased question, expected labels); the first match wins.
-_RULES: list[tuple[str, frozenset[str]]] = [
+_BEFORE_NOUNS: list[tuple[str, frozenset[str]]] = [
     (r"\bhow many\b", COUNT),
+    (r"\bhow much (?:prison|jail) time\b", DURATION),
     (r"\bhow much\b", AMOUNT),
     (r"\bhow long\b", DURATION),
     (r"\bhow old\b", DURATION),
-    (r"\b(what|which) (percentage|percent|share|proportion)\b", PERCENT),
-    (r"\b(what|which) (amount|price|cost|sum|value|funding|investment)\b", MONEY),
-    (r"\b(what|which|in what|in which) (year|date|month|day|decade|quarter|century)\b", DATE),
-    (r"\b(what|which) time\b", TIME),
-    (r"^(when|since when|by when|until when)\b|\bwhen\b", DATE),
-    (
-        r"\b(what|which) (company|companies|firm|organi[sz]ation|agency|partner|university|institute|group|"
-        r"bank|investor|regulator|business|manufacturer|startup|biotech)\b",
-        ORG,
-    ),
-    (r"\b(what|which) (city|country|state|region|place|location|province|continent|town|site)\b", PLACE),
+]
+_AFTER_NOUNS: list[tuple[str, frozenset[str]]] = [
+    (r"^(when|since when|by when|until when)\b", DATE),
     (r"^(where)\b|\bwhere\b", PLACE),
     (
-        r"\b(who|whom)\b.*\b(chief|ceo|cfo|cso|coo|president|chairman|chair|director|head|founder|professor|"
+        r"\b(who|whom)\b.*\b(chief|ceo|cfo|cso|coo|president|chairman|chair|director|head|headed|founder|professor|"
         r"dr|said|says|stated|signed|leads|led)\b",
         PERSON,
     ),
-    (r"\b(what|which) (person|executive|scientist|researcher|officer|professor|doctor)\b", PERSON),
     (r"^(who|whom|whose)\b|\b(who|whom|whose)\b", PERSON_ORG),
+    (r"^(?!what\b|which\b).*\bwhen\b", DATE),  # "What was his job when …" asks for a job
 ]
 _STOPWORDS = frozenset(
     (
@@ -78,10 +110,33 @@ def stem_words(text: str) -> list[str]:
 def expected_type(question: str) -> frozenset[str]:
     """The entity labels an answer to `question` should carry (PHRASE when no type is implied)."""
     lowered = question.lower().strip()
-    for pattern, labels in _RULES:
+    for pattern, labels in _BEFORE_NOUNS:
+        if re.search(pattern, lowered):
+            return labels
+    named = _named_type(lowered)
+    if named:
+        return named
+    for pattern, labels in _AFTER_NOUNS:
         if re.search(pattern, lowered):
             return labels
     return PHRASE
+
+
+def _named_type(lowered: str) -> frozenset[str] | None:
+    """The type named by the last typed noun of the first what/which phrase ("which state agency": ORG)."""
+    match = _WH_PHRASE.search(lowered)
+    if not match:
+        return None
+    words = []
+    for word in match.group(1).split():
+        if word in _PHRASE_END or (words and word.endswith("ed")):
+            break
+        words.append(re.sub(r"[’']s?$", "", word.strip(".")))
+    for word in reversed(words):
+        labels = _NOUN_TYPES.get(word)
+        if labels:
+            return labels
+    return None
 
 
 def key_terms(question: str) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from pressqa.question import PHRASE, QuestionInfo, analyze_question, expected_ty
 from pressqa.read import HeuristicReader, ScoredSentence, key_coverage
 from pressqa.retrieve import Retrieved
 from pressqa.schema import Answer, Span
+from pressqa.typed_spans import typed_choice
 
 QTYPES = ("what", "which", "who", "when", "where", "why", "how many", "how much", "how", "other")
 WORD_FEATURES = 4  # in the question, of the expected type, in any entity, capitalised
@@ -309,18 +310,23 @@ class LearnedReader:
                     states = packed_states(encoder, self.model, batch.inputs)
                 # The small GRU head is faster, and as exact, in float32.
                 start, end = self.model.head(states.float(), batch.features, batch.allowed)
+        p_start, p_end = start.softmax(-1), end.softmax(-1)
         answers = []
-        for sent, offsets, (i, j, p_span, p_null) in zip(
-            chosen, batch.offsets, best_spans(start, end, batch.allowed), strict=True
-        ):
-            s, e = snap_to_words(sent.text, offsets[i][0], offsets[j][1])
+        for b, (i, j, p_span, p_null) in enumerate(best_spans(start, end, batch.allowed)):
+            sent = chosen[b]
+            choice = typed_choice(
+                (i, j, p_span), batch.offsets[b], p_start[b], p_end[b], batch.allowed[b], ents[b], info.expected
+            )
+            if choice is None:  # no entity of the type asked for: this sentence cannot answer
+                continue
+            s, e = snap_to_words(sent.text, choice.start, choice.end)
             doc_start = sent.span.start + s
             # Confidence: how well the sentence matches, times the span's share against "no answer here".
-            score = p_span / (p_span + p_null + 1e-9) * max(sent.score, 0.0)
+            share = choice.probability / (choice.probability + p_null + 1e-9)
             answers.append(
                 Answer(
                     sent.text[s:e],
-                    score,
+                    share * max(sent.score, 0.0),
                     sent.chunk.doc_id,
                     doc_start,
                     doc_start + e - s,

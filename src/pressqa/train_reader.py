@@ -15,6 +15,8 @@ from pressqa.embed import Embedder
 from pressqa.load import make_document
 from pressqa.metrics import exact_match, f1_score
 from pressqa.qamr import QAMRItem, Sentence, read_qas, read_sentences, split_by_document
+from pressqa.reader_data import Example, SpanTable, read_release_qa, read_squad_qa, split_texts
+from pressqa.reader_data import build_examples as text_examples
 from pressqa.schema import Span
 from pressqa.span_reader import (
     TUNED_LAYERS,
@@ -32,14 +34,6 @@ BATCH = 64
 
 
 @dataclass
-class Example:
-    question: str
-    sentence: Sentence
-    start: int  # answer chars in the sentence; -1 for a sentence without the answer
-    end: int
-
-
-@dataclass
 class Encoded:
     states: torch.Tensor  # (length, d) float16: the input of the tuned layers
     features: torch.Tensor
@@ -49,7 +43,7 @@ class Encoded:
     example: Example
 
 
-def build_examples(
+def qamr_examples(
     items: list[QAMRItem], sentences: dict[str, Sentence], negatives: float, rng: random.Random
 ) -> list[Example]:
     """Positives from QAMR, plus negatives: the question paired with another sentence of its document."""
@@ -177,52 +171,135 @@ def evaluate_model(model: SpanModel, data: list[Encoded], batch_size: int = 128)
     }
 
 
+SOURCES = ("qamr", "releases", "qa_train")
+
+
+@dataclass
+class TrainingData:
+    """Training pairs, held-out pairs per source, and each sentence's entities and noun chunks."""
+
+    train: list[Example]
+    held: dict[str, list[Example]]
+    spans: SpanTable
+
+
+def gather(
+    shared: Path, sources: tuple[str, ...], seed: int, limit: int | None, qamr_sample: int | None, log=print
+) -> TrainingData:
+    """The named sources under `shared` (the `data/` folder of ../shared), split with no text in both parts.
+
+    qamr: QAMR sentences (held out by document); releases: `releases/qa/train.jsonl` over its DOJ releases
+    (a fifth of the releases held out); qa_train: TyDi QA and QED training paragraphs (held out: their
+    dev files' first 300 paragraphs each).
+    """
+    rng = random.Random(seed)
+    analyzer = Analyzer()
+    data = TrainingData([], {}, {})
+    if "qamr" in sources:
+        qamr = shared / "qamr"
+        sentences = read_sentences(qamr / "wiki-sentences.tsv")
+        items = read_qas(qamr / "dev.tsv", sentences) + read_qas(qamr / "test.tsv", sentences)
+        if limit:
+            items = rng.sample(items, min(limit, len(items)))
+        train_items, held_items = split_by_document(items, seed=seed)
+        if qamr_sample and qamr_sample < len(train_items):
+            train_items = rng.sample(train_items, qamr_sample)
+        train_ex, held_ex = (
+            qamr_examples(train_items, sentences, 0.3, rng),
+            qamr_examples(held_items, sentences, 0.3, rng),
+        )
+        needed = {e.sentence.sid: e.sentence for e in train_ex + held_ex}
+        data.spans.update(analyse_sentences(list(needed.values()), analyzer))
+        data.train += train_ex
+        data.held["qamr"] = held_ex
+        log(f"qamr: {len(train_items)} training and {len(held_items)} held-out questions (split by document)")
+    if "releases" in sources:
+        texts = read_release_qa(shared / "releases" / "qa" / "train.jsonl", shared / "releases" / "doj_releases.jsonl")
+        train_texts, held_texts = split_texts(_limited(texts, limit, rng), 0.2, seed)
+        _add(data, "releases", train_texts, held_texts, analyzer, rng, log)
+    if "qa_train" in sources:
+        folder = shared / "qa_train"
+        texts = read_squad_qa(folder / "tydiqa_goldp_en_train.json", "tydi") + read_squad_qa(
+            folder / "qed_train.json", "qed"
+        )
+        held = read_squad_qa(folder / "tydiqa_goldp_en_dev.json", "tydi-dev")[:300]
+        held += read_squad_qa(folder / "qed_dev.json", "qed-dev")[:300]
+        _add(data, "qa_train", _limited(texts, limit, rng), _limited(held, limit, rng), analyzer, rng, log)
+    return data
+
+
+def _limited(texts: list, limit: int | None, rng: random.Random) -> list:
+    return rng.sample(texts, min(limit, len(texts))) if limit else texts
+
+
+def _add(data: TrainingData, name: str, train_texts, held_texts, analyzer, rng, log) -> None:
+    train_ex, spans = text_examples(train_texts, analyzer, rng)
+    held_ex, held_spans = text_examples(held_texts, analyzer, rng, random_negative=0.0)
+    data.train += train_ex
+    data.held[name] = held_ex
+    data.spans.update(spans)
+    data.spans.update(held_spans)
+    questions = sum(len(t.questions) for t in train_texts)
+    log(
+        f"{name}: {questions} training questions in {len(train_texts)} texts, {len(train_ex)} pairs; "
+        f"{len(held_ex)} held-out pairs from {len(held_texts)} texts"
+    )
+
+
 def train(
-    qamr_dir: Path,
+    data: TrainingData,
     out: Path,
     embedder: Embedder,
     epochs: int = 3,
     seed: int = 13,
     hidden: int = 96,
-    negatives: float = 0.3,
-    limit: int | None = None,
     tuned: int = TUNED_LAYERS,
+    init: Path | None = None,
+    learning_rate: float = 5e-5,
     log=print,
 ) -> dict:
-    """Train the head and save the best held-out epoch to `out`; returns its held-out scores."""
+    """Train (from `init`'s weights when given) and save the best held-out epoch to `out`.
+
+    Each epoch ends with a checkpoint beside `out`; a run that finds one continues after its epoch, so a
+    long training can be done in several shorter runs with the same command.
+    """
     started = time.time()
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
     rng = random.Random(seed)
-    sentences = read_sentences(qamr_dir / "wiki-sentences.tsv")
-    items = read_qas(qamr_dir / "dev.tsv", sentences) + read_qas(qamr_dir / "test.tsv", sentences)
-    if limit:
-        items = rng.sample(items, min(limit, len(items)))
-    train_items, held_items = split_by_document(items, seed=seed)
-    log(f"QAMR: {len(train_items)} training and {len(held_items)} held-out questions (split by document)")
-    train_ex = build_examples(train_items, sentences, negatives, rng)
-    held_ex = build_examples(held_items, sentences, negatives, rng)
-    needed = {e.sentence.sid: e.sentence for e in train_ex + held_ex}
-    spans = analyse_sentences(list(needed.values()), Analyzer())
-    train_data = encode_examples(train_ex, spans, embedder, tuned)
-    held_data = encode_examples(held_ex, spans, embedder, tuned)
-    log(f"encoded {len(train_data)} training and {len(held_data)} held-out pairs in {time.time() - started:.0f} s")
+    train_data = encode_examples(data.train, data.spans, embedder, tuned)
+    held_data = {name: encode_examples(ex, data.spans, embedder, tuned) for name, ex in data.held.items()}
+    log(f"encoded {len(train_data)} training pairs in {time.time() - started:.0f} s")
 
-    model = new_span_model(embedder.model[0].auto_model, hidden=hidden, tuned=tuned)
-    model.train()
+    encoder = embedder.model[0].auto_model
+    model = load_model(encoder, init).train() if init else new_span_model(encoder, hidden=hidden, tuned=tuned)
+    hidden, tuned = model.head.end.in_features // 2, len(model.layers)
     optimizer = torch.optim.AdamW(
-        [{"params": model.head.parameters(), "lr": 2e-3}, {"params": model.layers.parameters(), "lr": 5e-5}],
+        [
+            {"params": model.head.parameters(), "lr": 2e-3 * learning_rate / 5e-5},
+            {"params": model.layers.parameters(), "lr": learning_rate},
+        ],
         weight_decay=1e-4,
     )
     loss_fn = nn.CrossEntropyLoss()
     steps = epochs * -(-len(train_data) // BATCH)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: max(0.0, 1.0 - step / steps))
-    best: dict = {"f1": -1.0}
-    for epoch in range(1, epochs + 1):
+    checkpoint = out.with_suffix(".checkpoint")
+    best, first_epoch = {"score": -1.0}, 1
+    if checkpoint.exists():
+        saved = torch.load(checkpoint, weights_only=False)
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        schedule.load_state_dict(saved["schedule"])
+        rng.setstate(saved["rng"])
+        torch.set_rng_state(saved["torch_rng"])
+        best, first_epoch = saved["best"], saved["epoch"] + 1
+        log(f"resuming after epoch {saved['epoch']} from {checkpoint}")
+    for epoch in range(first_epoch, epochs + 1):
         total = 0.0
         groups = length_batches(train_data, BATCH, rng)
-        for group in tqdm(groups, desc=f"epoch {epoch}", leave=False):
+        for n, group in enumerate(tqdm(groups, desc=f"epoch {epoch}", leave=False), start=1):
             states, mask, features, allowed, targets = _pad([train_data[i] for i in group])
             with embedder.autocast():  # the tuned layers' matrix products; weights and gradients stay float32
                 contextual = model.contextualize(states, mask)
@@ -234,23 +311,42 @@ def train(
             optimizer.step()
             schedule.step()
             total += loss.item()
-        scores = evaluate_model(model, held_data)
-        log(
-            f"epoch {epoch}: loss {total / max(1, len(groups)):.3f}; held-out EM {scores['em']:.1f} "
-            f"F1 {scores['f1']:.1f}, no-answer accuracy {scores['no_answer_accuracy']:.1f}"
-        )
-        if scores["f1"] > best["f1"]:
-            best = {**scores, "epoch": epoch}
+            if n % 100 == 0:  # a line a few minutes in a log, where the bar is not shown
+                log(f"epoch {epoch}: {n}/{len(groups)} batches, loss {total / n:.3f}, {_minutes(started)} min")
+        scores = {name: evaluate_model(model, held) for name, held in held_data.items()}
+        score = selection_score(scores)
+        log(f"epoch {epoch}: loss {total / max(1, len(groups)):.3f}; held-out {_describe(scores)}")
+        if score > best["score"]:
+            best = {"score": score, "epoch": epoch, **scores}
             out.parent.mkdir(parents=True, exist_ok=True)
             meta = {"hidden": hidden, "tuned_layers": tuned, "seed": seed, "held_out": best}
             torch.save({"state_dict": pack_state(model), **meta}, out)
-    shipped = evaluate_model(load_model(embedder.model[0].auto_model, out), held_data)
+        state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict()}
+        torch.save(
+            {**state, "rng": rng.getstate(), "torch_rng": torch.get_rng_state(), "best": best, "epoch": epoch},
+            checkpoint,
+        )
+    shipped = {name: evaluate_model(load_model(encoder, out), held) for name, held in held_data.items()}
+    log(f"the saved file (int8 matrices) on held-out: {_describe(shipped)}")
+    checkpoint.unlink(missing_ok=True)
     log(
-        f"the saved file (int8 matrices) on held-out: EM {shipped['em']:.1f} F1 {shipped['f1']:.1f}, "
-        f"no-answer accuracy {shipped['no_answer_accuracy']:.1f}"
-    )
-    log(
-        f"best epoch {best['epoch']}: held-out F1 {best['f1']:.1f}; saved {out} "
-        f"({out.stat().st_size / 1e6:.1f} MB) in {(time.time() - started) / 60:.1f} min"
+        f"best epoch {best['epoch']}; saved {out} ({out.stat().st_size / 1e6:.1f} MB) in {_minutes(started)} min "
+        f"(this run)"
     )
     return best
+
+
+def selection_score(scores: dict[str, dict[str, float]]) -> float:
+    """Mean over held-out sets of answer F1 and no-answer accuracy: both halves of reading a sentence."""
+    return sum(s["f1"] + s["no_answer_accuracy"] for s in scores.values()) / (2 * max(len(scores), 1))
+
+
+def _describe(scores: dict[str, dict[str, float]]) -> str:
+    return "; ".join(
+        f"{name} EM {s['em']:.1f} F1 {s['f1']:.1f} no-answer {s['no_answer_accuracy']:.1f}"
+        for name, s in scores.items()
+    )
+
+
+def _minutes(started: float) -> str:
+    return f"{(time.time() - started) / 60:.1f}"

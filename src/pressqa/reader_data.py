@@ -1,0 +1,150 @@
+"""Sentence-level training pairs for the span reader from paragraph and release QA sets.
+
+The reader reads one sentence at a time, so a paragraph question becomes its answer's sentence (a positive)
+and sentences of the same text that do not hold the answer (negatives: "no answer here"). The hardest
+negatives are the ones a reader meets in a release: sentences that share the question's words.
+"""
+
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pressqa.analyze import Analyzer
+from pressqa.load import make_document
+from pressqa.qamr import Sentence
+from pressqa.question import stem_words
+from pressqa.schema import Span
+
+
+@dataclass
+class Example:
+    question: str
+    sentence: Sentence
+    start: int  # answer chars in the sentence; -1 for a sentence without the answer
+    end: int
+
+
+@dataclass
+class QAText:
+    """A release or paragraph with its questions: (question, answer start or -1, answer text or "")."""
+
+    key: str
+    text: str
+    questions: list[tuple[str, int, str]] = field(default_factory=list)
+
+
+SpanTable = dict[str, tuple[list[Span], list[Span]]]  # sentence id -> (entities, noun chunks), sentence-relative
+
+
+def read_release_qa(questions: Path, releases: Path) -> list[QAText]:
+    """`releases/qa/train.jsonl`-style questions joined with the text of the releases they ask about."""
+    rows = [json.loads(line) for line in questions.read_text(encoding="utf-8").splitlines() if line.strip()]
+    wanted = {row["source"] for row in rows if row.get("source")}
+    texts: dict[str, QAText] = {}
+    with releases.open(encoding="utf-8") as handle:
+        for line in handle:
+            record = json.loads(line)
+            if record["id"] in wanted:
+                texts[record["id"]] = QAText(record["id"], record["text"])
+    for row in rows:
+        target = texts.get(row.get("source") or "")
+        if target is None:
+            continue
+        if not row["answers"]:
+            target.questions.append((row["question"], -1, ""))
+        for answer in row["answers"][:1]:
+            target.questions.append((row["question"], int(answer["answer_start"]), answer["text"]))
+    return list(texts.values())
+
+
+def read_squad_qa(path: Path, prefix: str) -> list[QAText]:
+    """SQuAD JSON paragraphs with their questions (the first gold answer each; unanswerable as -1)."""
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    out = []
+    for a, article in enumerate(data):
+        for p, paragraph in enumerate(article["paragraphs"]):
+            text = QAText(f"{prefix}-{a}-{p}", paragraph["context"])
+            for qa in paragraph["qas"]:
+                answers = [] if qa.get("is_impossible") else qa["answers"]
+                if answers:
+                    text.questions.append((qa["question"], int(answers[0]["answer_start"]), answers[0]["text"]))
+                else:
+                    text.questions.append((qa["question"], -1, ""))
+            out.append(text)
+    return out
+
+
+def split_texts(texts: list[QAText], held_out: float, seed: int) -> tuple[list[QAText], list[QAText]]:
+    """Training and held-out texts; no text is in both."""
+    order = sorted(texts, key=lambda t: t.key)
+    random.Random(seed).shuffle(order)
+    cut = int(round(len(order) * held_out))
+    return order[cut:], order[:cut]
+
+
+def build_examples(
+    texts: list[QAText], analyzer: Analyzer, rng: random.Random, hard_negatives: int = 1, random_negative: float = 0.3
+) -> tuple[list[Example], SpanTable]:
+    """Positive and negative sentence pairs for every question, and each sentence's entities and noun chunks."""
+    docs = [make_document(t.text, t.key, title="-") for t in texts]
+    examples: list[Example] = []
+    table: SpanTable = {}
+    for text, doc, analysis in zip(texts, docs, analyzer.analyze(docs), strict=True):
+        # make_document normalises whitespace: offsets are found again in its text.
+        sentences = []
+        for i, span in enumerate(analysis.sentences):
+            sentence = Sentence(f"{text.key}:{i}", doc.text[span.start : span.end], [])
+            table[sentence.sid] = (
+                [_shift(e, span) for e in analysis.entities if e.within(span)],
+                [_shift(n, span) for n in analysis.noun_chunks if n.within(span)],
+            )
+            sentences.append((span, sentence))
+        for question, start, answer in text.questions:
+            examples += _question_examples(doc.text, sentences, question, start, answer, rng, hard_negatives)
+            if random_negative and rng.random() < random_negative:
+                others = [s for _, s in sentences if not answer or answer not in s.text]
+                if others:
+                    examples.append(Example(question, rng.choice(others), -1, -1))
+    return examples, table
+
+
+def _question_examples(
+    doc_text: str,
+    sentences: list[tuple[Span, Sentence]],
+    question: str,
+    start: int,
+    answer: str,
+    rng: random.Random,
+    hard_negatives: int,
+) -> list[Example]:
+    out = []
+    if answer:
+        where = _locate(doc_text, answer, start)
+        holder = next(
+            ((span, s) for span, s in sentences if where is not None and span.start <= where < span.end), None
+        )
+        if holder is None or where + len(answer) > holder[0].end:
+            return []  # the answer crosses a sentence break, or its text was not found
+        span, sentence = holder
+        out.append(Example(question, sentence, where - span.start, where - span.start + len(answer)))
+    terms = set(stem_words(question))
+    candidates = [s for _, s in sentences if not answer or answer not in s.text]
+    candidates.sort(key=lambda s: (-len(terms & set(stem_words(s.text))), rng.random()))
+    count = hard_negatives if answer else hard_negatives + 1  # an unanswerable question has no positive
+    out += [Example(question, s, -1, -1) for s in candidates[:count]]
+    return out
+
+
+def _locate(doc_text: str, answer: str, start: int) -> int | None:
+    """The answer's offset in the normalised text: the occurrence nearest the original offset."""
+    positions = []
+    found = doc_text.find(answer)
+    while found >= 0:
+        positions.append(found)
+        found = doc_text.find(answer, found + 1)
+    return min(positions, key=lambda p: abs(p - start)) if positions else None
+
+
+def _shift(span: Span, sentence: Span) -> Span:
+    return Span(span.start - sentence.start, span.end - sentence.start, span.label)
