@@ -57,6 +57,7 @@ class Record:
     kind: str | None = None
     hard: bool | None = None
     answer_kind: str | None = None  # the kind of the best candidate, from the entities it covers
+    source: str | None = None  # the gold document, when known
 
     @property
     def answerable(self) -> bool:
@@ -197,6 +198,7 @@ def _evaluate_one(engine: PressQA, item: QAItem, mode: Mode, oracle: bool = Fals
         kind=item.kind,
         hard=item.hard,
         answer_kind=answer_kind(best, cited.chunk) if best and cited else None,
+        source=item.doc_id,
     )
 
 
@@ -236,6 +238,7 @@ def summarize(records: list[Record], threshold: float) -> dict:
             **{f"recall@{k}": recall_at_k(ranks, k) for k in KS},
             "mrr@10": mrr_at_k(ranks, 10),
             "citation_accuracy": mean([float(r.cited_hit) for r in records if r.answerable]),
+            "cited_release": _cited_release(records),
         },
         "retriever_only": {  # the same before the reader reorders the passages
             **{f"recall@{k}": recall_at_k(retriever_ranks, k) for k in KS},
@@ -265,6 +268,12 @@ def breakdowns(records: list[Record], answered: list[bool]) -> dict:
     return out
 
 
+def _cited_release(records: list[Record]) -> float | None:
+    """The share of answerable questions with a known source whose best candidate comes from that release."""
+    known = [r for r in records if r.answerable and r.source]
+    return sum(r.cited_doc == r.source for r in known) / len(known) if known else None
+
+
 def _hard(hard: bool) -> str:
     return "hard" if hard else "easy"
 
@@ -283,6 +292,7 @@ def _by(records: list[Record], answered: list[bool], key) -> dict[str, dict]:
             "f1": sum(f1 for _, f1 in scores) / len(members),
             "abstained": sum(1 for i in members if not answered[i]) / len(members),
             "cited_right": sum(records[i].cited_hit for i in members if records[i].answerable) / max(len(ranks), 1),
+            "cited_release": _cited_release([records[i] for i in members]),
             "recall@5": recall_at_k(ranks, 5) if ranks else None,
         }
     return out

@@ -29,7 +29,8 @@ def print_table(result: EvalResult, console: Console | None = None) -> None:
         ("abstention precision / recall", f"{s['abstention']['precision']:.3f} / {s['abstention']['recall']:.3f}"),
         *[(f"recall@{k} (shown / retriever only)", _pair(s, f"recall@{k}")) for k in KS],
         ("MRR@10 (shown / retriever only)", _pair(s, "mrr@10")),
-        ("citation accuracy", f"{s['retrieval']['citation_accuracy']:.3f}"),
+        ("citation accuracy (passage holds the answer)", f"{s['retrieval']['citation_accuracy']:.3f}"),
+        ("right release cited", _share(s["retrieval"].get("cited_release"))),
         ("retrieval ms median / p95", _latency(s["latency_ms"]["retrieval"])),
         ("reader ms median / p95", _latency(s["latency_ms"]["reader"])),
     ]
@@ -44,7 +45,20 @@ def print_table(result: EvalResult, console: Console | None = None) -> None:
         console.print(_rich_table("kind answered (columns) for the kind asked (rows)", header, rows))
 
 
-GROUP_COLUMNS = ["group", "questions", "EM", "F1", "abstained", "right release cited", "recall@5"]
+GROUP_COLUMNS = [
+    "group",
+    "questions",
+    "EM",
+    "F1",
+    "abstained",
+    "cited passage right",
+    "right release cited",
+    "recall@5",
+]
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
 
 
 def _group_tables(summary: dict) -> list[tuple[str, dict]]:
@@ -53,7 +67,6 @@ def _group_tables(summary: dict) -> list[tuple[str, dict]]:
 
 
 def _group_row(name: str, g: dict) -> list[str]:
-    recall = "—" if g["recall@5"] is None else f"{g['recall@5']:.3f}"
     return [
         name,
         str(g["questions"]),
@@ -61,7 +74,8 @@ def _group_row(name: str, g: dict) -> list[str]:
         f"{100 * g['f1']:.1f}",
         f"{100 * g['abstained']:.0f}%",
         f"{g['cited_right']:.3f}",
-        recall,
+        _share(g["cited_release"]),
+        _share(g["recall@5"]),
     ]
 
 
@@ -205,7 +219,8 @@ def markdown_report(result: EvalResult, recall_png: str, scores_png: str) -> str
         f"| abstention precision / recall | {s['abstention']['precision']:.3f} / {s['abstention']['recall']:.3f} |",
         *[f"| recall@{k} (shown / retriever only) | {_pair(s, f'recall@{k}')} |" for k in KS],
         f"| MRR@10 (shown / retriever only) | {_pair(s, 'mrr@10')} |",
-        f"| citation accuracy | {s['retrieval']['citation_accuracy']:.3f} |",
+        f"| citation accuracy (passage holds the answer) | {s['retrieval']['citation_accuracy']:.3f} |",
+        f"| right release cited | {_share(s['retrieval'].get('cited_release'))} |",
         f"| retrieval ms median / p95 | {_latency(s['latency_ms']['retrieval'])} |",
         f"| reader ms median / p95 | {_latency(s['latency_ms']['reader'])} |",
         "",

@@ -172,6 +172,7 @@ def evaluate_model(model: SpanModel, data: list[Encoded], batch_size: int = 128)
 
 
 SOURCES = ("qamr", "releases", "qa_train")
+RELEASE_REPEATS = 3
 
 
 @dataclass
@@ -216,7 +217,8 @@ def gather(
     if "releases" in sources:
         texts = read_release_qa(shared / "releases" / "qa" / "train.jsonl", shared / "releases" / "doj_releases.jsonl")
         train_texts, held_texts = split_texts(_limited(texts, limit, rng), 0.2, seed)
-        _add(data, "releases", train_texts, held_texts, analyzer, rng, log)
+        # The only press releases among the sources: each of their pairs is seen RELEASE_REPEATS times an epoch.
+        _add(data, "releases", train_texts, held_texts, analyzer, rng, log, repeats=RELEASE_REPEATS)
     if "qa_train" in sources:
         folder = shared / "qa_train"
         texts = read_squad_qa(folder / "tydiqa_goldp_en_train.json", "tydi") + read_squad_qa(
@@ -232,8 +234,9 @@ def _limited(texts: list, limit: int | None, rng: random.Random) -> list:
     return rng.sample(texts, min(limit, len(texts))) if limit else texts
 
 
-def _add(data: TrainingData, name: str, train_texts, held_texts, analyzer, rng, log) -> None:
+def _add(data: TrainingData, name: str, train_texts, held_texts, analyzer, rng, log, repeats: int = 1) -> None:
     train_ex, spans = text_examples(train_texts, analyzer, rng)
+    train_ex = train_ex * repeats
     held_ex, held_spans = text_examples(held_texts, analyzer, rng, random_negative=0.0)
     data.train += train_ex
     data.held[name] = held_ex
