@@ -164,7 +164,7 @@ def test_eval_command_on_a_squad_file_writes_json_and_report(tmp_path, monkeypat
     assert data["summary"]["retrieval"]["recall@10"] == 1.0
     report = next((tmp_path / "out").glob("*.md")).read_text()
     assert "recall@1" in report and "-recall.png" in report
-    assert len(list((tmp_path / "out").glob("*.png"))) == 2
+    assert len(list((tmp_path / "out").glob("*.png"))) == 3 and "-reliability.png" in report
     assert "PRESSQA_NO_ANSWER_THRESHOLD=" in (tmp_path / ".env").read_text()
     assert "threshold" in result.stderr and "→" in result.stderr
 

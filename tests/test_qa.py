@@ -25,3 +25,29 @@ def test_ask_lists_the_cited_passage_first(corpus_engine):
     result = corpus_engine.ask("When did CT041 receive RMAT designation?")
     assert result.best_candidate is not None
     assert result.passages[0].chunk.chunk_id == result.best_candidate.chunk_id
+
+
+def test_answer_scores_are_calibrated_probabilities_with_a_band(corpus_engine, tmp_path):
+    from pressqa.calibration import Calibration, file_sha256
+    from pressqa.qa import PressQA
+    from pressqa.span_reader import default_weights
+
+    question = "When did CT041 receive RMAT?"
+    raw = corpus_engine.ask(question)
+    path = tmp_path / "calibration.json"
+    # A map that says every answer is right 95 times in 100, fitted (it says) on the shipped weights.
+    Calibration([0.0, 1.0], [0.95, 0.95], file_sha256(default_weights()), "test", 100).save(path)
+    engine = PressQA(corpus_engine.settings.model_copy(update={"calibration": path, "no_answer_threshold": 0.5}))
+    engine.embedder = corpus_engine.embedder
+    try:
+        result = engine.ask(question)
+        assert result.answer and result.answer.text == raw.best_candidate.text
+        assert result.answer.score == 0.95 and result.confidence == "high"
+        Calibration([0.0, 1.0], [0.6, 0.6], file_sha256(default_weights()), "test", 100).save(path)
+        engine.__dict__.pop("calibration")
+        assert engine.ask(question).confidence == "low"
+        Calibration([0.0, 1.0], [0.2, 0.2], file_sha256(default_weights()), "test", 100).save(path)
+        engine.__dict__.pop("calibration")
+        assert engine.ask(question).answer is None  # below the threshold: the releases don't say
+    finally:
+        engine.close()

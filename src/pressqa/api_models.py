@@ -1,6 +1,7 @@
 """Request and response bodies of the HTTP API (also what `pressqa ask --json` prints)."""
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -113,7 +114,12 @@ class DocumentWritten(BaseModel):
 
 class AnswerOut(BaseModel):
     text: str
-    score: float = Field(ge=0, le=1)
+    score: float = Field(
+        ge=0, le=1, description="The probability that the answer is right (when the reader is calibrated)."
+    )
+    confidence: Literal["high", "medium", "low"] = Field(
+        description="The score's band; the README gives the share of answers right measured in each."
+    )
     doc_id: str
     start: int = Field(description="Character offset into the document text.")
     end: int
@@ -161,10 +167,11 @@ class Health(BaseModel):
     version: str
 
 
-def answer_out(answer: Answer) -> AnswerOut:
+def answer_out(answer: Answer, confidence: str) -> AnswerOut:
     return AnswerOut(
         text=answer.text,
         score=round(answer.score, 4),
+        confidence=confidence,
         doc_id=answer.doc_id,
         start=answer.start,
         end=answer.end,
@@ -189,7 +196,7 @@ def passage_out(p: Passage) -> PassageOut:
 
 def ask_response(result: AskResult) -> AskResponse:
     return AskResponse(
-        answer=answer_out(result.answer) if result.answer else None,
+        answer=answer_out(result.answer, result.confidence or "low") if result.answer else None,
         passages=[passage_out(p) for p in result.passages],
         timings_ms=result.timings_ms,
     )

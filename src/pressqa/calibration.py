@@ -8,6 +8,7 @@ no-answer threshold and the chat page's bands become statements about precision.
 
 import hashlib
 import json
+import warnings
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
@@ -34,6 +35,25 @@ class Calibration:
     @classmethod
     def load(cls, path: Path) -> "Calibration":
         return cls(**json.loads(path.read_text()))
+
+
+def load_calibration(path: Path | None, weights: Path) -> Calibration | None:
+    """The calibration at `path` (default: the packaged one) if it was fitted on these reader weights."""
+    path = path or default_calibration()
+    if not path.is_file():
+        return None
+    calibration = Calibration.load(path)
+    if calibration.weights_sha256 != file_sha256(weights):
+        warnings.warn(f"{path} was fitted for other reader weights: answer scores stay raw", stacklevel=2)
+        return None
+    return calibration
+
+
+def confidence_band(probability: float, high: float, medium: float) -> str:
+    """'high', 'medium' or 'low': the band an answer's calibrated score falls in."""
+    if probability >= high:
+        return "high"
+    return "medium" if probability >= medium else "low"
 
 
 def default_calibration() -> Path:

@@ -141,6 +141,13 @@ def eval_command(
     oracle: Annotated[bool, typer.Option(help="Give the reader the gold document only (no retrieval).")] = False,
     out: Annotated[Path, typer.Option(help="Folder for the JSON result and the report.")] = Path("eval/results"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the result JSON.")] = False,
+    fit_calibration: Annotated[
+        Path | None,
+        typer.Option(
+            help="Fit the learned reader's score calibration on this run's raw scores and save it here "
+            "(ask held-out training-side questions: pressqa release-set; never a benchmark)."
+        ),
+    ] = None,
 ) -> None:
     """Score answers and retrieval against a question set; write JSON and a report with plots."""
     from pressqa import evaluate as ev
@@ -157,6 +164,10 @@ def eval_command(
         _fail(f"unknown mode {mode!r}: use hybrid, dense or bm25", 2)
     if squad and corpus:
         _fail("--squad brings its own paragraphs: use it without --corpus", 2)
+    if fit_calibration:
+        if settings.reader != "learned":
+            _fail("--fit-calibration calibrates the learned reader: set PRESSQA_READER=learned", 2)
+        settings = settings.model_copy(update={"calibrate_scores": False})  # fit on the raw scores
     engine = PressQA(settings)
     progress = sys.stderr.isatty()
     tmp = ev.temporary_folder()
@@ -182,12 +193,28 @@ def eval_command(
         tmp.cleanup()
     if calibrate:
         _calibrate(result)
+    if fit_calibration:
+        _fit_calibration(result, fit_calibration)
     json_path, report_path = write_outputs(result, out)
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
         print_table(result)
     typer.echo(f"results: {json_path}\nreport:  {report_path}", err=True)
+
+
+def _fit_calibration(result, path: Path) -> None:
+    from pressqa.calibration import fit
+    from pressqa.evaluate import is_right
+    from pressqa.span_reader import default_weights
+
+    scored = [r for r in result.records if r.candidate is not None]
+    try:
+        calibration = fit([r.score for r in scored], [is_right(r) for r in scored], default_weights(), result.name)
+    except ValueError as exc:
+        _fail(str(exc))
+    calibration.save(path)
+    typer.echo(f"calibration fitted on {len(scored)} answers of {result.name}: saved to {path}", err=True)
 
 
 def _calibrate(result) -> None:
@@ -280,6 +307,26 @@ def qamr_set(
     typer.echo(
         f"wrote {questions} held-out questions over {sum(len(a['paragraphs']) for a in data['data'])} "
         f"paragraphs to {out}"
+    )
+
+
+@app.command("release-set")
+def release_set(
+    out: Annotated[Path, typer.Argument(help="Folder for questions.jsonl and releases.jsonl.")],
+    shared: Annotated[Path, typer.Option(help="The shared data folder.")] = Path("../shared/data"),
+    seed: Annotated[int, typer.Option(help="The training split's seed.")] = 13,
+    distractors: Annotated[int, typer.Option(min=0, help="Other DOJ releases added to the corpus.")] = 950,
+) -> None:
+    """Write the reader's held-out release questions and a corpus to ask them over (selection, calibration)."""
+    from pressqa.reader_data import write_release_set
+
+    if not (shared / "releases" / "qa" / "train.jsonl").exists():
+        _fail(f"no release questions in {shared}/releases/qa/ (expected train.jsonl)")
+    questions, releases = write_release_set(shared, out, seed, distractors)
+    typer.echo(
+        f"wrote {questions} held-out questions to {out / 'questions.jsonl'} and {releases} releases to "
+        f"{out / 'releases.jsonl'}; ask them with: pressqa eval {out / 'questions.jsonl'} --corpus "
+        f"{out / 'releases.jsonl'}"
     )
 
 

@@ -68,6 +68,15 @@ class Settings(BaseSettings):
     # Calibrated for the learned reader on held-out QAMR (pressqa qamr-set + pressqa eval --calibrate).
     no_answer_threshold: float = Field(default=0.2066, ge=0.0, le=1.0)
     reader_sentences: int = Field(default=8, ge=1, description="Candidate sentences the reader considers.")
+    calibration: Path | None = Field(
+        default=None,
+        description="Score calibration (JSON) for the learned reader; default: the packaged file. Answer scores "
+        "become probabilities of being right when it matches the reader's weights.",
+    )
+    calibrate_scores: bool = Field(default=True, description="Apply the calibration (off: the reader's raw scores).")
+    # Bands over calibrated scores, named by the share of answers right that they promise.
+    high_confidence: float = Field(default=0.9, ge=0.0, le=1.0, description="Answers from here on are 'high'.")
+    medium_confidence: float = Field(default=0.7, ge=0.0, le=1.0, description="Answers from here on are 'medium'.")
 
     host: str = "127.0.0.1"
     port: int = 8000

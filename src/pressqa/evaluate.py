@@ -9,6 +9,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from pressqa.answer_kind import answer_kind
+from pressqa.calibration import RIGHT_F1, expected_calibration_error, reliability
 from pressqa.index import Index
 from pressqa.ingest import add_documents, chunking_settings
 from pressqa.load import content_hash, make_document
@@ -69,9 +70,10 @@ class EvalResult:
     name: str
     threshold: float
     records: list[Record] = field(default_factory=list)
+    bands: tuple[float, float] = (0.9, 0.7)  # the high and medium confidence cut-offs
 
     def summary(self) -> dict:
-        return summarize(self.records, self.threshold)
+        return {**summarize(self.records, self.threshold), "calibration": calibration_summary(self)}
 
     def to_json(self) -> dict:
         return {
@@ -159,7 +161,9 @@ def evaluate(
     oracle: bool = False,
 ) -> EvalResult:
     """Ask every question against the whole index (open-domain), or only its gold document (`oracle`)."""
-    result = EvalResult(name + (" (oracle)" if oracle else ""), engine.settings.no_answer_threshold)
+    settings = engine.settings
+    bands = (settings.high_confidence, settings.medium_confidence)
+    result = EvalResult(name + (" (oracle)" if oracle else ""), settings.no_answer_threshold, bands=bands)
     for item in tqdm(items, desc="questions", disable=not progress):
         result.records.append(_evaluate_one(engine, item, mode, oracle))
     return result
@@ -266,6 +270,28 @@ def breakdowns(records: list[Record], answered: list[bool]) -> dict:
     if any(r.hard is not None for r in records):
         out["by_difficulty"] = _by(records, answered, lambda r: "unknown" if r.hard is None else _hard(r.hard))
     return out
+
+
+def is_right(record: Record) -> bool:
+    """The best candidate is right: the question is answerable and the candidate matches a gold answer."""
+    return record.answerable and record.candidate_f1 >= RIGHT_F1
+
+
+def calibration_summary(result: EvalResult) -> dict:
+    """How well scores match the share of right answers: the reliability table, its error, and each band."""
+    scored = [r for r in result.records if r.candidate is not None]
+    probabilities, right = [r.score for r in scored], [is_right(r) for r in scored]
+    high, medium = result.bands
+    bands = {}
+    for name, low, top in (("high", high, 2.0), ("medium", medium, high), ("low", result.threshold, medium)):
+        members = [ok for p, ok in zip(probabilities, right, strict=True) if low <= p < top]
+        bands[name] = {"from": low, "answers": len(members), "right": sum(members) / len(members) if members else None}
+    return {
+        "right_means": f"token F1 >= {RIGHT_F1} against a gold answer",
+        "ece": expected_calibration_error(probabilities, right),
+        "reliability": reliability(probabilities, right),
+        "bands": bands,
+    }
 
 
 def _cited_release(records: list[Record]) -> float | None:

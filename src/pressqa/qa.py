@@ -4,12 +4,13 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
 
 from pressqa.analyze import Analyzer
+from pressqa.calibration import Calibration, confidence_band, load_calibration
 from pressqa.config import Settings
 from pressqa.embed import Embedder
 from pressqa.index import Index, index_lock
@@ -26,6 +27,7 @@ class AskResult:
     passages: list[Passage]
     best_candidate: Answer | None = None  # kept for evaluation and calibration
     timings_ms: dict[str, float] = field(default_factory=dict)
+    confidence: str | None = None  # the answer's band: 'high', 'medium' or 'low'
 
 
 def reader_first(passages: list[Passage], candidates: list[Answer]) -> list[Passage]:
@@ -85,6 +87,15 @@ class PressQA:
     def reader(self) -> Reader:
         return make_reader(self.settings, self.embedder)
 
+    @cached_property
+    def calibration(self) -> Calibration | None:
+        """Maps the learned reader's scores to probabilities of being right; None: scores stay raw."""
+        if self.settings.reader != "learned" or not self.settings.calibrate_scores:
+            return None
+        from pressqa.span_reader import default_weights
+
+        return load_calibration(self.settings.calibration, default_weights())
+
     def ask(
         self, question: str, top_k: int | None = None, mode: Mode = Mode.hybrid, filters: Filters | None = None
     ) -> AskResult:
@@ -112,11 +123,16 @@ class PressQA:
         if vector is None and retrieved.passages:
             vector = self.embedder.encode_query(question)  # the reader compares sentences by meaning
         candidates = self.reader.read(question, vector, retrieved)
+        if self.calibration:
+            candidates = [replace(c, score=self.calibration.probability(c.score)) for c in candidates]
         best = candidates[0] if candidates else None
-        answer = best if best and best.score >= self.settings.no_answer_threshold else None
+        s = self.settings
+        answer = best if best and best.score >= s.no_answer_threshold else None
+        band = confidence_band(answer.score, s.high_confidence, s.medium_confidence) if answer else None
         timings = {**timings, "read": ms(time.perf_counter() - t0)}
         timings["total"] = round(timings["embed"] + timings["retrieve"] + timings["read"], 2)
-        return AskResult(answer, reader_first(retrieved.passages, candidates), best, timings)
+        passages = reader_first(retrieved.passages, candidates)
+        return AskResult(answer, passages, best, timings_ms=timings, confidence=band)
 
     def add_document(self, doc: Document, origin: str = "api") -> tuple[str, int]:
         """Index one release and save it: ('added' | 'updated' | 'unchanged', its chunk count)."""

@@ -148,3 +148,38 @@ def _locate(doc_text: str, answer: str, start: int) -> int | None:
 
 def _shift(span: Span, sentence: Span) -> Span:
     return Span(span.start - sentence.start, span.end - sentence.start, span.label)
+
+
+def write_release_set(shared: Path, out: Path, seed: int, distractors: int) -> tuple[int, int]:
+    """The held-out part of `releases/qa/train.jsonl` (as training splits it) as a question file, and a corpus.
+
+    The corpus holds every release those training questions ask about, plus `distractors` other DOJ releases
+    outside the health/pharma benchmark corpus: as many releases as the benchmark asks over, for selection
+    and calibration at the same scale. Returns the counts of questions and releases written.
+    """
+    questions_path = shared / "releases" / "qa" / "train.jsonl"
+    rows = [json.loads(line) for line in questions_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = read_release_qa(questions_path, shared / "releases" / "doj_releases.jsonl")
+    _, held = split_texts(texts, 0.2, seed)
+    held_ids, asked = {t.key for t in held}, {t.key for t in texts}
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "questions.jsonl").open("w", encoding="utf-8") as handle:
+        chosen = [r for r in rows if r.get("source") in held_ids]
+        for row in chosen:
+            answers = [a["text"] for a in row["answers"]]
+            record = {"id": row["id"], "question": row["question"], "answers": answers, "kind": row.get("kind")}
+            handle.write(json.dumps({**record, "source": row["source"] if answers else None}) + "\n")
+    benchmark = set()
+    health = shared / "releases" / "doj_health_pharma.jsonl"
+    if health.exists():
+        benchmark = {json.loads(line)["id"] for line in health.open(encoding="utf-8")}
+    with (shared / "releases" / "doj_releases.jsonl").open(encoding="utf-8") as handle:
+        records = [json.loads(line) for line in handle]
+    mine = [r for r in records if r["id"] in asked]
+    others = sorted((r for r in records if r["id"] not in asked and r["id"] not in benchmark), key=lambda r: r["id"])
+    random.Random(seed).shuffle(others)
+    corpus = mine + others[:distractors]
+    with (out / "releases.jsonl").open("w", encoding="utf-8") as handle:
+        for r in corpus:
+            handle.write(json.dumps({k: r.get(k) for k in ("id", "title", "date", "text", "url")}) + "\n")
+    return len(chosen), len(corpus)

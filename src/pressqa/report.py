@@ -33,6 +33,7 @@ def print_table(result: EvalResult, console: Console | None = None) -> None:
         ("right release cited", _share(s["retrieval"].get("cited_release"))),
         ("retrieval ms median / p95", _latency(s["latency_ms"]["retrieval"])),
         ("reader ms median / p95", _latency(s["latency_ms"]["reader"])),
+        *_calibration_rows(s["calibration"]),
     ]
     for name, value in rows:
         table.add_row(name, value)
@@ -55,6 +56,15 @@ GROUP_COLUMNS = [
     "right release cited",
     "recall@5",
 ]
+
+
+def _calibration_rows(c: dict) -> list[tuple[str, str]]:
+    rows = [("expected calibration error", f"{c['ece']:.3f}")]
+    for name, band in c["bands"].items():
+        rows.append(
+            (f"{name} band (score ≥ {band['from']:.2f}): answers, right", f"{band['answers']}, {_share(band['right'])}")
+        )
+    return rows
 
 
 def _share(value: float | None) -> str:
@@ -194,8 +204,10 @@ def write_outputs(result: EvalResult, out_dir: Path) -> tuple[Path, Path]:
     recall_png, scores_png = out_dir / f"{stem}-recall.png", out_dir / f"{stem}-scores.png"
     plot_recall(result, recall_png)
     plot_scores(result, scores_png)
+    reliability_png = out_dir / f"{stem}-reliability.png"
+    plot_reliability(result, reliability_png)
     md_path = out_dir / f"{stem}.md"
-    md_path.write_text(markdown_report(result, recall_png.name, scores_png.name))
+    md_path.write_text(markdown_report(result, recall_png.name, scores_png.name, reliability_png.name))
     return json_path, md_path
 
 
@@ -203,7 +215,7 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]+", "-", re.sub(r"\.jsonl?\b", "", name)).strip("-")
 
 
-def markdown_report(result: EvalResult, recall_png: str, scores_png: str) -> str:
+def markdown_report(result: EvalResult, recall_png: str, scores_png: str, reliability_png: str) -> str:
     s = result.summary()
     lines = [
         f"# PressQA evaluation: {result.name}",
@@ -223,8 +235,11 @@ def markdown_report(result: EvalResult, recall_png: str, scores_png: str) -> str
         f"| right release cited | {_share(s['retrieval'].get('cited_release'))} |",
         f"| retrieval ms median / p95 | {_latency(s['latency_ms']['retrieval'])} |",
         f"| reader ms median / p95 | {_latency(s['latency_ms']['reader'])} |",
+        *(f"| {name} | {value} |" for name, value in _calibration_rows(s["calibration"])),
         "",
-        f"![recall@k]({recall_png})  ![score distribution]({scores_png})",
+        f"An answer is right when {s['calibration']['right_means']}.",
+        "",
+        f"![recall@k]({recall_png})  ![score distribution]({scores_png})  ![reliability]({reliability_png})",
         "",
     ]
     for title, groups in _group_tables(s):
@@ -301,6 +316,33 @@ def plot_scores(result: EvalResult, path: Path) -> None:
     ax.axvline(result.threshold, color="black", linestyle="--", label=f"threshold {result.threshold:.2f}")
     ax.set(xlabel="answer score", ylabel="questions", title=f"Best-candidate scores: {result.name}")
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_reliability(result: EvalResult, path: Path) -> None:
+    """The share of right answers against the score said, per score bin, with the diagonal of perfect calibration."""
+    plt = _pyplot()
+    c = result.summary()["calibration"]
+    rows = c["reliability"]
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfectly calibrated")
+    if rows:
+        ax.bar(
+            [(r["low"] + r["high"]) / 2 for r in rows],
+            [r["right"] for r in rows],
+            width=[r["high"] - r["low"] for r in rows],
+            alpha=0.5,
+            edgecolor="black",
+            label="share right",
+        )
+        ax.plot([r["said"] for r in rows], [r["right"] for r in rows], marker="o", color="C1", label="mean score")
+        for r in rows:
+            ax.annotate(str(r["count"]), ((r["low"] + r["high"]) / 2, r["right"]), ha="center", va="bottom", fontsize=7)
+    ax.set(xlabel="answer score", ylabel="share right", xlim=(0, 1), ylim=(0, 1.05))
+    ax.set_title(f"Reliability: {result.name} (ECE {c['ece']:.3f})", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

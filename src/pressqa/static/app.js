@@ -27,10 +27,10 @@ function appendHighlighted(parent, text, start, end) {
   return mark;
 }
 
-function confidence(score) {
-  if (score >= 0.5) return "High confidence";
-  if (score >= 0.3) return "Medium confidence";
-  return "Low confidence";
+// The band comes from the server, which sets it from the calibrated score (see the README).
+function confidence(answer) {
+  const band = answer.confidence || "low";
+  return `${band[0].toUpperCase()}${band.slice(1)} confidence`;
 }
 
 function describe(p) {
@@ -60,7 +60,7 @@ function renderAnswer(body) {
   const answer = body.answer;
   if (answer) {
     turn.append(el("p", "answer-text", answer.text));
-    turn.append(el("p", "confidence", `${confidence(answer.score)} (score ${answer.score.toFixed(2)})`));
+    turn.append(el("p", "confidence", `${confidence(answer)} (score ${answer.score.toFixed(2)})`));
   } else {
     turn.append(el("p", "abstain", "The releases don't answer this."));
     if (body.passages.length) turn.append(el("p", "confidence", "The closest passages:"));
