@@ -266,3 +266,20 @@ def test_learned_reader_answers_with_document_offsets(corpus_engine, tiny_weight
         chunk = next(s.chunk for s in chosen if s.span == answer.sentence)
         dates = [e for e in chunk.entities if e.label == "DATE" and e.start < answer.end and answer.start < e.end]
         assert dates  # "when" is answered by a date, whatever the tiny model prefers
+
+
+def test_release_set_holds_out_what_training_holds_out(shared_data, tmp_path):
+    from pressqa.reader_data import split_texts, write_release_set
+
+    questions, releases = write_release_set(shared_data, tmp_path, seed=1, distractors=10)
+    rows = [json.loads(line) for line in (tmp_path / "questions.jsonl").read_text().splitlines()]
+    texts = read_release_qa(
+        shared_data / "releases" / "qa" / "train.jsonl", shared_data / "releases" / "doj_releases.jsonl"
+    )
+    _, held = split_texts(texts, 0.2, 1)
+    held_ids = {t.key for t in held}
+    assert questions == len(rows) > 0 and releases == len(RELEASES)  # no release is left to add as a distractor
+    assert {r["source"] for r in rows if r["answers"]} <= held_ids  # only questions training never saw
+    assert all(r["source"] is None for r in rows if not r["answers"])  # unanswerable: no release answers it
+    corpus = [json.loads(line)["id"] for line in (tmp_path / "releases.jsonl").read_text().splitlines()]
+    assert set(corpus) == {rid for rid, _ in RELEASES}

@@ -1,6 +1,7 @@
 """Train the span reader (the encoder's top layers and the span head) on QAMR; seeded and CPU-only."""
 
 import random
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,12 +73,13 @@ def encode_examples(
     embedder: Embedder,
     tuned: int = TUNED_LAYERS,
     batch_size: int = 64,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> list[Encoded]:
     encoder, tokenizer = embedder.model[0].auto_model, embedder.model.tokenizer
     examples = sorted(examples, key=lambda e: len(e.question) + len(e.sentence.text))  # less padding per batch
     encoded = []
-    for first in tqdm(range(0, len(examples), batch_size), desc="encoding", disable=not progress):
+    bar = _on_terminal() if progress is None else progress
+    for first in tqdm(range(0, len(examples), batch_size), desc="encoding", disable=not bar):
         chunk = examples[first : first + batch_size]
         batch = featurize(
             tokenizer,
@@ -302,7 +304,8 @@ def train(
     for epoch in range(first_epoch, epochs + 1):
         total = 0.0
         groups = length_batches(train_data, BATCH, rng)
-        for n, group in enumerate(tqdm(groups, desc=f"epoch {epoch}", leave=False), start=1):
+        bar = tqdm(groups, desc=f"epoch {epoch}", leave=False, disable=not _on_terminal())
+        for n, group in enumerate(bar, start=1):
             states, mask, features, allowed, targets = _pad([train_data[i] for i in group])
             with embedder.autocast():  # the tuned layers' matrix products; weights and gradients stay float32
                 contextual = model.contextualize(states, mask)
@@ -349,6 +352,11 @@ def _describe(scores: dict[str, dict[str, float]]) -> str:
         f"{name} EM {s['em']:.1f} F1 {s['f1']:.1f} no-answer {s['no_answer_accuracy']:.1f}"
         for name, s in scores.items()
     )
+
+
+def _on_terminal() -> bool:
+    """A bar for a person at a terminal; in a log the periodic lines say the same."""
+    return sys.stderr.isatty()
 
 
 def _minutes(started: float) -> str:
