@@ -11,6 +11,13 @@ def test_rrf_hand_computed():
     assert [i for i, _ in rrf([[1, 2, 3], [3, 1]], k=60)] == [1, 3, 2]
 
 
+def test_weighted_rrf_lets_one_ranking_count_more():
+    fused = dict(rrf([[1, 2], [2, 1]], k=60, weights=[1.0, 2.0]))
+    assert fused[2] == pytest.approx(1 / 62 + 2 / 61)
+    assert [i for i, _ in rrf([[1, 2], [2, 1]], k=60, weights=[1.0, 2.0])] == [2, 1]
+    assert [i for i, _ in rrf([[1, 2], [2, 1]], k=60, weights=[2.0, 1.0])] == [1, 2]
+
+
 def test_rrf_ties_break_by_id_and_empty_rankings_are_fine():
     assert rrf([[5], [4]], k=1) == [(4, 0.5), (5, 0.5)]
     assert rrf([[], []]) == []

@@ -210,7 +210,8 @@ def _fit_calibration(result, path: Path) -> None:
 
     scored = [r for r in result.records if r.candidate is not None]
     try:
-        calibration = fit([r.score for r in scored], [is_right(r) for r in scored], default_weights(), result.name)
+        weights = get_settings().reader_weights or default_weights()
+        calibration = fit([r.score for r in scored], [is_right(r) for r in scored], weights, result.name)
     except ValueError as exc:
         _fail(str(exc))
     calibration.save(path)

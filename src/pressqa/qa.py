@@ -47,7 +47,9 @@ def make_reader(settings: Settings, embedder: Embedder) -> Reader:
     if settings.reader == "learned":
         from pressqa.span_reader import LearnedReader
 
-        return LearnedReader(embedder, sentences=settings.learned_reader_sentences)
+        return LearnedReader(
+            embedder, settings.reader_weights, settings.learned_reader_sentences, settings.learned_reader_by_score
+        )
     from pressqa.hf_reader import TransformersReader
 
     return TransformersReader(settings.reader)
@@ -81,7 +83,8 @@ class PressQA:
     @cached_property
     def retriever(self) -> Retriever:
         settings = self.settings
-        return Retriever(self.index, settings.candidates, settings.rrf_k, tuple(settings.hybrid_rankings))
+        rankings = tuple(settings.hybrid_rankings)
+        return Retriever(self.index, settings.candidates, settings.rrf_k, rankings, settings.bm25_weight)
 
     @cached_property
     def reader(self) -> Reader:
@@ -94,7 +97,7 @@ class PressQA:
             return None
         from pressqa.span_reader import default_weights
 
-        return load_calibration(self.settings.calibration, default_weights())
+        return load_calibration(self.settings.calibration, self.settings.reader_weights or default_weights())
 
     def ask(
         self, question: str, top_k: int | None = None, mode: Mode = Mode.hybrid, filters: Filters | None = None

@@ -37,12 +37,12 @@ def ms(seconds: float) -> float:
     return round(seconds * 1000, 2)
 
 
-def rrf(rankings: list[list[int]], k: int = 60) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion: each id scores sum(1 / (k + rank)), ranks counted from 1."""
+def rrf(rankings: list[list[int]], k: int = 60, weights: list[float] | None = None) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion: each id scores sum(weight / (k + rank)), ranks counted from 1."""
     scores: dict[int, float] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
         for rank, item in enumerate(ranking, start=1):
-            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+            scores[item] = scores.get(item, 0.0) + weight / (k + rank)
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
@@ -51,12 +51,18 @@ RANKINGS = ("dense", "bm25", "sentence")
 
 class Retriever:
     def __init__(
-        self, index: Index, candidates: int = 50, rrf_k: int = 60, rankings: tuple[str, ...] = RANKINGS
+        self,
+        index: Index,
+        candidates: int = 50,
+        rrf_k: int = 60,
+        rankings: tuple[str, ...] = RANKINGS,
+        bm25_weight: float = 1.0,
     ) -> None:
         self.index = index
         self.candidates = candidates
         self.rrf_k = rrf_k
         self.rankings = rankings  # which rankings hybrid mode fuses; dense and BM25 hits are the pool either way
+        self.bm25_weight = bm25_weight
 
     def _by_best_sentence(self, query_vector: np.ndarray, ids: set[int]) -> list[int]:
         """Candidates ranked by their single closest sentence: questions usually target one sentence."""
@@ -81,7 +87,8 @@ class Retriever:
         sparse = self.index.search_bm25(question, self.candidates, allowed) if mode != Mode.dense else []
         t2 = time.perf_counter()
         if mode == Mode.hybrid:
-            ranked = rrf(self._hybrid_rankings(query_vector, dense, sparse), self.rrf_k)
+            weights = [self.bm25_weight if name == "bm25" else 1.0 for name in self.rankings]
+            ranked = rrf(self._hybrid_rankings(query_vector, dense, sparse), self.rrf_k, weights)
         else:
             ranked = dense or sparse
         retrieved = self._passages(ranked[:top_k], dict(dense))
