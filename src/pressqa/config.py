@@ -73,8 +73,10 @@ class Settings(BaseSettings):
     )
     # Chosen on held-out QAMR: 3 sentences F1 60.6 against 60.7 for 4, in 30% less reader time.
     learned_reader_sentences: int = Field(default=3, ge=1, description="Sentences the learned reader reads.")
+    # On the held-out release questions (pressqa release-set), with the reader trained on releases: answerable
+    # F1 61.3 against 55.1 in the selector's order, every unanswerable question abstained against 94%.
     learned_reader_by_score: bool = Field(
-        default=False, description="Answer from the best-scored sentence instead of the selector's first."
+        default=True, description="Answer from the best-scored sentence instead of the selector's first."
     )
     # With calibrated scores the threshold is a probability: answer only when more likely right than wrong.
     no_answer_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
