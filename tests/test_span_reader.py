@@ -151,7 +151,7 @@ def tiny_weights(shared_data, models):
     data = gather(shared_data, ("qamr", "releases"), seed=1, limit=None, qamr_sample=None, log=logs.append)
     assert set(data.held) == {"qamr", "releases"}
     best = train(data, out, models.embedder, epochs=2, seed=1, log=logs.append)
-    assert out.exists() and out.stat().st_size < 10_000_000
+    assert out.exists() and out.stat().st_size < 25_000_000
     assert not out.with_suffix(".checkpoint").exists()  # a finished run leaves no checkpoint
     assert any("held-out" in line for line in logs) and {"score", "epoch", "qamr", "releases"} <= set(best)
     return out
@@ -198,6 +198,14 @@ def test_training_saves_weights_that_load(tiny_weights, models):
     model = load_model(encoder, tiny_weights)
     assert len(model.layers) == torch.load(tiny_weights, weights_only=True)["tuned_layers"]
     assert model.layers[-1] is not encoder.encoder.layer[-1]  # tuning never touches the retrieval encoder
+
+
+def test_float16_packing_keeps_every_weight_to_float16_precision(models):
+    model = new_span_model(models.embedder.model[0].auto_model, tuned=1)
+    packed = pack_state(model, int8=False)
+    assert all(v.dtype == torch.float16 for v in packed.values()) and not any(k.endswith(".int8") for k in packed)
+    restored, original = unpack_state(packed), model.state_dict()
+    assert all(torch.allclose(restored[k], v, rtol=1e-3, atol=1e-4) for k, v in original.items())
 
 
 def test_packed_weights_keep_matrices_to_int8_precision(models):

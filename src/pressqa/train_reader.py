@@ -261,6 +261,7 @@ def train(
     tuned: int = TUNED_LAYERS,
     init: Path | None = None,
     learning_rate: float = 5e-5,
+    int8: bool = True,
     log=print,
 ) -> dict:
     """Train (from `init`'s weights when given) and save the best held-out epoch to `out`.
@@ -326,14 +327,14 @@ def train(
             best = {"score": score, "epoch": epoch, **scores}
             out.parent.mkdir(parents=True, exist_ok=True)
             meta = {"hidden": hidden, "tuned_layers": tuned, "seed": seed, "held_out": best}
-            torch.save({"state_dict": pack_state(model), **meta}, out)
+            torch.save({"state_dict": pack_state(model, int8), **meta}, out)
         state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict()}
         torch.save(
             {**state, "rng": rng.getstate(), "torch_rng": torch.get_rng_state(), "best": best, "epoch": epoch},
             checkpoint,
         )
     shipped = {name: evaluate_model(load_model(encoder, out), held) for name, held in held_data.items()}
-    log(f"the saved file (int8 matrices) on held-out: {_describe(shipped)}")
+    log(f"the saved file ({'int8' if int8 else 'float16'} matrices) on held-out: {_describe(shipped)}")
     checkpoint.unlink(missing_ok=True)
     log(
         f"best epoch {best['epoch']}; saved {out} ({out.stat().st_size / 1e6:.1f} MB) in {_minutes(started)} min "
