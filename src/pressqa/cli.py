@@ -194,7 +194,7 @@ def eval_command(
     if calibrate:
         _calibrate(result)
     if fit_calibration:
-        _fit_calibration(result, fit_calibration)
+        _fit_calibration(result, fit_calibration, settings.reader_weights)
     json_path, report_path = write_outputs(result, out)
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
@@ -203,14 +203,14 @@ def eval_command(
     typer.echo(f"results: {json_path}\nreport:  {report_path}", err=True)
 
 
-def _fit_calibration(result, path: Path) -> None:
+def _fit_calibration(result, path: Path, weights: Path | None) -> None:
     from pressqa.calibration import fit
     from pressqa.evaluate import is_right
     from pressqa.span_reader import default_weights
 
     scored = [r for r in result.records if r.candidate is not None]
     try:
-        weights = get_settings().reader_weights or default_weights()
+        weights = weights or default_weights()
         calibration = fit([r.score for r in scored], [is_right(r) for r in scored], weights, result.name)
     except ValueError as exc:
         _fail(str(exc))

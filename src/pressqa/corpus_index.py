@@ -59,10 +59,7 @@ def use_corpus_index(
         folder.mkdir(parents=True, exist_ok=True)
         report = ingest(paths, settings, engine.embedder, engine.analyzer, progress=progress)
         _finish(folder, paths, report, log)
-    engine.close()
-    engine.settings = settings
-    for cached in ("index", "retriever"):
-        engine.__dict__.pop(cached, None)
+    engine.use_index(folder)
     return folder
 
 

@@ -147,9 +147,7 @@ def build_temporary_index(engine: PressQA, documents: list[Document], folder: Pa
     add_documents(index, docs, settings, engine.embedder, engine.analyzer, progress)
     index.save()
     index.close()
-    engine.settings = settings
-    for cached in ("index", "retriever"):
-        engine.__dict__.pop(cached, None)
+    engine.use_index(folder)
 
 
 def evaluate(

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
@@ -98,6 +99,13 @@ class PressQA:
         from pressqa.span_reader import default_weights
 
         return load_calibration(self.settings.calibration, self.settings.reader_weights or default_weights())
+
+    def use_index(self, folder: Path) -> None:
+        """Answer from the index in `folder` from now on (the model, analyzer and reader stay loaded)."""
+        self.close()
+        self.settings = self.settings.model_copy(update={"index_dir": folder})
+        for cached in ("index", "retriever"):
+            self.__dict__.pop(cached, None)
 
     def ask(
         self, question: str, top_k: int | None = None, mode: Mode = Mode.hybrid, filters: Filters | None = None

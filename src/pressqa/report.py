@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pressqa.answer_kind import KINDS
-from pressqa.evaluate import KS, EvalResult, iter_failures
+from pressqa.evaluate import KS, EvalResult, calibration_summary, iter_failures
 
 MAX_FAILURES = 40
 
@@ -324,7 +324,7 @@ def plot_scores(result: EvalResult, path: Path) -> None:
 def plot_reliability(result: EvalResult, path: Path) -> None:
     """The share of right answers against the score said, per score bin, with the diagonal of perfect calibration."""
     plt = _pyplot()
-    c = result.summary()["calibration"]
+    c = calibration_summary(result)
     rows = c["reliability"]
     fig, ax = plt.subplots(figsize=(4.5, 4))
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfectly calibrated")

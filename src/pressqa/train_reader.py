@@ -1,4 +1,4 @@
-"""Train the span reader (the encoder's top layers and the span head) on QAMR; seeded and CPU-only."""
+"""Train the span reader (the encoder's top layers and the span head) on QAMR, releases and QA paragraphs; seeded."""
 
 import random
 import sys
