@@ -5,9 +5,10 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from pressqa.qamr import Sentence
 from pressqa.question import analyze_question
 from pressqa.read import ScoredSentence
-from pressqa.reader_data import build_examples, read_release_qa
+from pressqa.reader_data import Example, build_examples, name_swapped, read_release_qa
 from pressqa.schema import Chunk, Span
 from pressqa.span_reader import (
     N_FEATURES,
@@ -173,6 +174,29 @@ def test_release_questions_become_sentence_pairs(shared_data, models):
         answer = next((a for _, q, a in RELEASE_QUESTIONS if q == e.question), None)
         if e.start < 0 and answer:
             assert answer not in e.sentence.text
+
+
+def test_name_swapped_negatives_ask_about_someone_else():
+    first = Sentence("a:0", "Pfizer's chief executive Albert Bourla spoke in New York on Monday.", [])
+    second = Sentence("b:0", "Moderna hired Stephane Bancel in Boston.", [])
+    table = {
+        "a:0": ([Span(0, 6, "ORG"), Span(25, 38, "PERSON"), Span(48, 56, "GPE")], []),
+        "b:0": ([Span(0, 7, "ORG"), Span(14, 29, "PERSON"), Span(33, 39, "GPE")], []),
+    }
+    positives = [
+        Example("Who is the chief executive of Pfizer?", first, 25, 38),
+        Example("Whom did Moderna hire in Boston?", second, 14, 29),
+    ]
+    negatives = name_swapped(positives, table, random.Random(0), rate=1.0)
+    assert {n.sentence.sid for n in negatives} == {"a:0", "b:0"}
+    for n in negatives:
+        assert n.start == n.end == -1  # "no answer here"
+        original = next(p for p in positives if p.sentence.sid == n.sentence.sid)
+        assert n.question != original.question
+        # The swapped-in name is another text's, of the same label, and absent from the sentence.
+        new_words = set(n.question.rstrip("?").split()) - set(original.question.rstrip("?").split())
+        assert new_words and not any(w in n.sentence.text for w in new_words)
+    assert name_swapped(positives, table, random.Random(0), rate=0.0) == []
 
 
 def test_training_resumes_after_its_last_finished_epoch(shared_data, models, tmp_path):

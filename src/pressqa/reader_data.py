@@ -136,6 +136,45 @@ def _question_examples(
     return out
 
 
+# Names a question may swap: a question about someone or something else is not answered by this sentence.
+SWAP_LABELS = ("PERSON", "ORG", "GPE", "NORP", "FAC", "PRODUCT", "LOC")
+
+
+def name_swapped(examples: list[Example], table: SpanTable, rng: random.Random, rate: float) -> list[Example]:
+    """Negatives that teach the reader to check whom a question is about.
+
+    For a share `rate` of the positives whose question names an entity of its answer sentence (outside the
+    answer), the question is asked again about another entity of the same label from elsewhere in the data,
+    paired with the same sentence as "no answer here". Without them "Who is the CEO of Pfizer?" read a
+    sentence naming another firm's chief and answered with his name.
+    """
+    sentences = {ex.sentence.sid: ex.sentence.text for ex in examples}
+    pool: dict[str, set[str]] = {}
+    for sid, text in sentences.items():
+        for e in table.get(sid, ([], []))[0]:
+            if e.label in SWAP_LABELS and e.end - e.start >= 3:
+                pool.setdefault(e.label, set()).add(text[e.start : e.end])
+    names = {label: sorted(values) for label, values in pool.items()}
+    out = []
+    for ex in examples:
+        if ex.start < 0 or rng.random() >= rate:
+            continue
+        named = [
+            (e, ex.sentence.text[e.start : e.end])
+            for e in table.get(ex.sentence.sid, ([], []))[0]
+            if e.label in names and (e.end <= ex.start or e.start >= ex.end)
+        ]
+        named = [(e, name) for e, name in named if len(name) >= 3 and name in ex.question]
+        if not named:
+            continue
+        entity, name = rng.choice(named)
+        drawn = rng.sample(names[entity.label], min(20, len(names[entity.label])))
+        others = [n for n in drawn if n not in ex.sentence.text and name not in n and n not in name]
+        if others:
+            out.append(Example(ex.question.replace(name, rng.choice(others)), ex.sentence, -1, -1))
+    return out
+
+
 def _locate(doc_text: str, answer: str, start: int) -> int | None:
     """The answer's offset in the normalised text: the occurrence nearest the original offset."""
     positions = []

@@ -16,7 +16,7 @@ from pressqa.embed import Embedder
 from pressqa.load import make_document
 from pressqa.metrics import exact_match, f1_score
 from pressqa.qamr import QAMRItem, Sentence, read_qas, read_sentences, split_by_document
-from pressqa.reader_data import Example, SpanTable, read_release_qa, read_squad_qa, split_texts
+from pressqa.reader_data import Example, SpanTable, name_swapped, read_release_qa, read_squad_qa, split_texts
 from pressqa.reader_data import build_examples as text_examples
 from pressqa.schema import Span
 from pressqa.span_reader import (
@@ -175,6 +175,8 @@ def evaluate_model(model: SpanModel, data: list[Encoded], batch_size: int = 128)
 
 SOURCES = ("qamr", "releases", "qa_train")
 RELEASE_REPEATS = 3
+# Share of release and paragraph positives that also give a name-swapped negative (reader_data.name_swapped).
+SWAP_RATE = 0.5
 
 
 @dataclass
@@ -238,8 +240,9 @@ def _limited(texts: list, limit: int | None, rng: random.Random) -> list:
 
 def _add(data: TrainingData, name: str, train_texts, held_texts, analyzer, rng, log, repeats: int = 1) -> None:
     train_ex, spans = text_examples(train_texts, analyzer, rng)
-    train_ex = train_ex * repeats
+    train_ex = (train_ex + name_swapped(train_ex, spans, rng, SWAP_RATE)) * repeats
     held_ex, held_spans = text_examples(held_texts, analyzer, rng, random_negative=0.0)
+    held_ex += name_swapped(held_ex, held_spans, rng, SWAP_RATE)
     data.train += train_ex
     data.held[name] = held_ex
     data.spans.update(spans)
