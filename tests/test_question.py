@@ -56,3 +56,13 @@ def test_key_terms_are_names_codes_and_acronyms():
     assert key_terms("Who is the CEO of Pfizer?") == ("ceo", "pfizer")
     assert key_terms("What did Moderna's chief say?") == ("moderna",)
     assert key_terms("what is the plan?") == ()
+
+
+def test_proper_names_are_the_capitalised_words_that_are_not_acronyms():
+    from pressqa.question import proper_names
+
+    assert proper_names("Who is the CEO of Pfizer?") == ("pfizer",)
+    assert proper_names("Where is Moderna’s headquarters?") == ("moderna",)
+    assert proper_names("Which judge sentenced Erick Roman?") == ("erick", "roman")
+    assert proper_names("What did the FDA approve in 2021?") == ()  # acronyms and numbers are key terms only
+    assert proper_names("Pfizer said what?") == ()  # the first word is capitalised anyway

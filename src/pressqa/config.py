@@ -50,6 +50,12 @@ class Settings(BaseSettings):
         default="fp16", description="How HNSW stores vectors: float16 takes half the memory at the same recall."
     )
 
+    ray_workers: int = Field(default=2, ge=1, description="Embedding actors of a `pressqa ingest --ray` run.")
+    ray_worker_threads: int = Field(
+        default=1, ge=1, description="CPUs (and torch threads) per Ray embedding actor: actors are what scale out."
+    )
+    ray_batch: int = Field(default=16, ge=1, description="Releases per batch sent to a Ray embedding actor.")
+
     top_k: int = Field(default=5, ge=1)
     max_top_k: int = Field(default=50, ge=1)
     candidates: int = Field(default=50, ge=1, description="Hits per ranking before fusion.")
@@ -80,6 +86,9 @@ class Settings(BaseSettings):
     )
     # With calibrated scores the threshold is a probability: answer only when more likely right than wrong.
     no_answer_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    require_question_names: bool = Field(
+        default=True, description="Drop answers from releases that name none of the question's proper names."
+    )
     reader_sentences: int = Field(default=8, ge=1, description="Candidate sentences the reader considers.")
     calibration: Path | None = Field(
         default=None,

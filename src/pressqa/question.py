@@ -94,6 +94,7 @@ class QuestionInfo:
     expected: frozenset[str]
     terms: frozenset[str]  # stemmed content words
     key_terms: tuple[str, ...]  # names, acronyms and numbers the evidence must mention
+    names: tuple[str, ...] = ()  # proper names (not acronyms): a release naming none of them is about others
 
 
 @lru_cache(maxsize=1)
@@ -154,5 +155,22 @@ def key_terms(question: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(keys))
 
 
+def proper_names(question: str) -> tuple[str, ...]:
+    """Capitalised words after the first that are neither acronyms ("CEO", "FDA") nor codes, lower-cased."""
+    words = [re.sub(r"[’']s$", "", w.strip("’'-")) for w in _WORD.findall(question)[1:]]
+    names = [
+        w.lower()
+        for w in words
+        if len(w) >= 3 and w[0].isupper() and not w.isupper() and w.isalpha() and w.lower() not in _STOPWORDS
+    ]
+    return tuple(dict.fromkeys(names))
+
+
 def analyze_question(question: str) -> QuestionInfo:
-    return QuestionInfo(question, expected_type(question), frozenset(stem_words(question)), key_terms(question))
+    return QuestionInfo(
+        question,
+        expected_type(question),
+        frozenset(stem_words(question)),
+        key_terms(question),
+        proper_names(question),
+    )
