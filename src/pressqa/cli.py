@@ -3,6 +3,7 @@
 import json
 import os
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -23,10 +24,34 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def _ray_preparer(address: str, settings, workers: int | None, stack: ExitStack):
+    """A Ray session for the rest of `stack`, and the preparer that sends releases to its workers."""
+    try:
+        import ray.data  # noqa: F401
+    except ImportError:
+        _fail("--ray needs Ray: pip install 'pressqa[cluster]'")
+    from pressqa.cluster.ingest import RayPreparer, connected
+
+    try:
+        stack.enter_context(connected(address))
+    except (ConnectionError, ValueError, RuntimeError) as exc:
+        _fail(f"cannot reach the Ray cluster at {address}: {exc}")
+    return RayPreparer(settings, workers, progress=sys.stderr.isatty())
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: the corpus folder).")] = None,
     rebuild: Annotated[bool, typer.Option(help="Start a new index instead of updating.")] = False,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            metavar="ADDRESS",
+            help="Analyse and embed on a Ray cluster ('auto': start one on this machine); needs pressqa[cluster].",
+        ),
+    ] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Ray embedding actors (default: ray_workers).")] = None,
 ) -> None:
     """Index new and changed releases (.txt, .md, .html, .jsonl) and drop deleted ones."""
     from pressqa.ingest import ingest as run_ingest
@@ -35,14 +60,17 @@ def ingest(
     settings = get_settings()
     engine = PressQA(settings)
     try:
-        report = run_ingest(
-            paths or [settings.corpus_dir],
-            settings,
-            engine.embedder,
-            engine.analyzer,
-            rebuild=rebuild,
-            progress=sys.stderr.isatty(),
-        )
+        with ExitStack() as stack:
+            preparer = _ray_preparer(ray, settings, workers, stack) if ray else None
+            report = run_ingest(
+                paths or [settings.corpus_dir],
+                settings,
+                engine.embedder,
+                engine.analyzer,
+                rebuild=rebuild,
+                progress=sys.stderr.isatty(),
+                preparer=preparer,
+            )
     except IndexNotReady as exc:
         _fail(str(exc))
     for source, reason in report.errors:
@@ -257,6 +285,10 @@ def train_reader(
     tuned_layers: Annotated[
         int | None, typer.Option(min=1, max=6, help="How many of the encoder's top layers are fine-tuned [default: 4].")
     ] = None,
+    swap_negatives: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Share of release/paragraph questions also asked about another name."),
+    ] = 0.0,
 ) -> None:
     """Train the learned span reader, printing held-out figures per epoch; rerun to resume after an epoch."""
     from pressqa.qa import PressQA
@@ -274,7 +306,7 @@ def train_reader(
     if init and not init.is_file():
         _fail(f"no weights at {init}")
     engine = PressQA(get_settings())
-    training = gather(shared, sources, seed, limit, qamr_sample, log=typer.echo)
+    training = gather(shared, sources, seed, limit, qamr_sample, log=typer.echo, swap_rate=swap_negatives)
     weights = out or default_weights()
     tuned = tuned_layers or TUNED_LAYERS
     train(

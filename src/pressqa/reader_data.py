@@ -146,8 +146,11 @@ def name_swapped(examples: list[Example], table: SpanTable, rng: random.Random, 
     For a share `rate` of the positives whose question names an entity of its answer sentence (outside the
     answer), the question is asked again about another entity of the same label from elsewhere in the data,
     paired with the same sentence as "no answer here". Without them "Who is the CEO of Pfizer?" read a
-    sentence naming another firm's chief and answered with his name.
+    sentence naming another firm's chief and answered with his name. (Trained at rate 0.5 they cost 5 F1 on
+    the held-out release questions and did not stop that answer, so training leaves them off by default.)
     """
+    if rate <= 0:  # draws nothing from `rng`: a run without them repeats the same data as before they existed
+        return []
     sentences = {ex.sentence.sid: ex.sentence.text for ex in examples}
     pool: dict[str, set[str]] = {}
     for sid, text in sentences.items():

@@ -175,8 +175,6 @@ def evaluate_model(model: SpanModel, data: list[Encoded], batch_size: int = 128)
 
 SOURCES = ("qamr", "releases", "qa_train")
 RELEASE_REPEATS = 3
-# Share of release and paragraph positives that also give a name-swapped negative (reader_data.name_swapped).
-SWAP_RATE = 0.5
 
 
 @dataclass
@@ -189,7 +187,13 @@ class TrainingData:
 
 
 def gather(
-    shared: Path, sources: tuple[str, ...], seed: int, limit: int | None, qamr_sample: int | None, log=print
+    shared: Path,
+    sources: tuple[str, ...],
+    seed: int,
+    limit: int | None,
+    qamr_sample: int | None,
+    log=print,
+    swap_rate: float = 0.0,
 ) -> TrainingData:
     """The named sources under `shared` (the `data/` folder of ../shared), split with no text in both parts.
 
@@ -222,7 +226,7 @@ def gather(
         texts = read_release_qa(shared / "releases" / "qa" / "train.jsonl", shared / "releases" / "doj_releases.jsonl")
         train_texts, held_texts = split_texts(_limited(texts, limit, rng), 0.2, seed)
         # The only press releases among the sources: each of their pairs is seen RELEASE_REPEATS times an epoch.
-        _add(data, "releases", train_texts, held_texts, analyzer, rng, log, repeats=RELEASE_REPEATS)
+        _add(data, "releases", train_texts, held_texts, analyzer, rng, log, RELEASE_REPEATS, swap_rate)
     if "qa_train" in sources:
         folder = shared / "qa_train"
         texts = read_squad_qa(folder / "tydiqa_goldp_en_train.json", "tydi") + read_squad_qa(
@@ -230,7 +234,8 @@ def gather(
         )
         held = read_squad_qa(folder / "tydiqa_goldp_en_dev.json", "tydi-dev")[:300]
         held += read_squad_qa(folder / "qed_dev.json", "qed-dev")[:300]
-        _add(data, "qa_train", _limited(texts, limit, rng), _limited(held, limit, rng), analyzer, rng, log)
+        train_texts, held_texts = _limited(texts, limit, rng), _limited(held, limit, rng)
+        _add(data, "qa_train", train_texts, held_texts, analyzer, rng, log, swap_rate=swap_rate)
     return data
 
 
@@ -238,11 +243,13 @@ def _limited(texts: list, limit: int | None, rng: random.Random) -> list:
     return rng.sample(texts, min(limit, len(texts))) if limit else texts
 
 
-def _add(data: TrainingData, name: str, train_texts, held_texts, analyzer, rng, log, repeats: int = 1) -> None:
+def _add(
+    data: TrainingData, name: str, train_texts, held_texts, analyzer, rng, log, repeats: int = 1, swap_rate: float = 0.0
+) -> None:
     train_ex, spans = text_examples(train_texts, analyzer, rng)
-    train_ex = (train_ex + name_swapped(train_ex, spans, rng, SWAP_RATE)) * repeats
+    train_ex = (train_ex + name_swapped(train_ex, spans, rng, swap_rate)) * repeats
     held_ex, held_spans = text_examples(held_texts, analyzer, rng, random_negative=0.0)
-    held_ex += name_swapped(held_ex, held_spans, rng, SWAP_RATE)
+    held_ex += name_swapped(held_ex, held_spans, rng, swap_rate)
     data.train += train_ex
     data.held[name] = held_ex
     data.spans.update(spans)
