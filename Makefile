@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+CLUSTER := $(VENV)/.installed-cluster
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
@@ -26,7 +27,12 @@ run: index
 serve: install
 	$(BIN)/pressqa serve --host $(HOST) --port $(PORT)
 
-test: install
+# The tests also cover scaling out, so they install the optional Ray extra; `make run` never needs it.
+$(CLUSTER): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,cluster]'
+	touch $(CLUSTER)
+
+test: $(CLUSTER)
 	$(BIN)/python -m pytest
 
 lint: install

@@ -24,8 +24,10 @@ class Embedder:
         precision: str = "auto",
         query_backend: str = "onnx",
         cache_dir: Path | None = None,
+        device: str = "cpu",
     ) -> None:
         self.model_path = model_path
+        self.device = device
         self.threads = threads
         self.batch_size = batch_size
         self.precision = precision
@@ -45,7 +47,7 @@ class Embedder:
 
         transformers.utils.logging.disable_progress_bar()  # the weight-loading bar is noise on every start
         torch.set_num_threads(self.threads)
-        return SentenceTransformer(self.model_path, device="cpu", local_files_only=True)
+        return SentenceTransformer(self.model_path, device=self.device, local_files_only=True)
 
     @property
     def dimension(self) -> int:
@@ -63,6 +65,8 @@ class Embedder:
     @cached_property
     def bf16(self) -> bool:
         """Whether batches run in bfloat16: 'auto' means where the CPU has native bfloat16 (AMX, AVX512-BF16)."""
+        if self.device != "cpu":
+            return False
         if self.precision == "auto":
             return bf16_native()
         return self.precision == "bfloat16"

@@ -1,5 +1,6 @@
 """Bring the index in line with a set of files: embed new or changed releases, drop deleted ones."""
 
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -57,6 +58,9 @@ def ann_config(settings: Settings) -> AnnConfig:
     )
 
 
+Preparer = Callable[[list[tuple[Document, str, str]]], Iterable["Prepared"]]
+
+
 def ingest(
     paths: list[Path],
     settings: Settings,
@@ -64,8 +68,14 @@ def ingest(
     analyzer: Analyzer,
     rebuild: bool = False,
     progress: bool = False,
+    preparer: Preparer | None = None,
 ) -> IngestReport:
-    """Sync the index with the releases under `paths`; each path is its own origin for deletions."""
+    """Sync the index with the releases under `paths`; each path is its own origin for deletions.
+
+    `preparer` does the slow part (analyse, chunk, embed) and yields the releases in the order given; by
+    default it runs here, and `pressqa.cluster.ingest` runs it on Ray workers. Either way this process is
+    the one writer, under the index lock, and nothing is saved unless every release was added.
+    """
     report = IngestReport()
     with index_lock(settings.index_dir, exclusive=True):
         index = open_for_writing(settings, embedder, rebuild)
@@ -73,7 +83,10 @@ def ingest(
             todo: list[tuple[Document, str, str]] = []
             for root in paths:
                 todo += _plan(index, root, report)
-            prepared = prepare(todo, settings, embedder, analyzer, progress)
+            if preparer is None:
+                prepared: Iterable[Prepared] = prepare(todo, settings, embedder, analyzer, progress)
+            else:
+                prepared = preparer(todo) if todo else []
             report.chunks = add_prepared(index, prepared)
             index.save()
         finally:
@@ -157,11 +170,13 @@ def prepare(
     return prepared
 
 
-def add_prepared(index: Index, prepared: list[Prepared]) -> int:
+def add_prepared(index: Index, prepared: Iterable[Prepared]) -> int:
     """Add prepared releases to `index` (not yet saved); returns the chunk count."""
+    chunks = 0
     for p in prepared:
         index.add(p.doc, p.doc_hash, p.chunks, p.vectors, p.sentence_vectors, p.origin)
-    return sum(len(p.chunks) for p in prepared)
+        chunks += len(p.chunks)
+    return chunks
 
 
 def add_documents(
