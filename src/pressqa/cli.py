@@ -24,18 +24,26 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-def _ray_preparer(address: str, settings, workers: int | None, stack: ExitStack):
-    """A Ray session for the rest of `stack`, and the preparer that sends releases to its workers."""
+def _ray_connect(address: str, stack: ExitStack) -> None:
+    """Join the Ray cluster at `address` ('auto': start one here) for the rest of `stack`, or fail with a message."""
     try:
         import ray.data  # noqa: F401
+        import ray.serve  # noqa: F401
     except ImportError:
         _fail("--ray needs Ray: pip install 'pressqa[cluster]'")
-    from pressqa.cluster.ingest import RayPreparer, connected
+    from pressqa.cluster.session import connected
 
     try:
         stack.enter_context(connected(address))
     except (ConnectionError, ValueError, RuntimeError) as exc:
         _fail(f"cannot reach the Ray cluster at {address}: {exc}")
+
+
+def _ray_preparer(address: str, settings, workers: int | None, stack: ExitStack):
+    """A Ray session for the rest of `stack`, and the preparer that sends releases to its workers."""
+    _ray_connect(address, stack)
+    from pressqa.cluster.ingest import RayPreparer
+
     return RayPreparer(settings, workers, progress=sys.stderr.isatty())
 
 
@@ -131,15 +139,49 @@ def _print_answer(response) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            metavar="ADDRESS",
+            help="Serve from Ray Serve replicas on this cluster ('auto': start one here); needs pressqa[cluster].",
+        ),
+    ] = None,
+    replicas: Annotated[int, typer.Option(min=1, help="API replicas with --ray (each loads the model).")] = 2,
 ) -> None:
     """Serve the HTTP API and chat page."""
+    settings = get_settings()
+    if ray:
+        _serve_on_ray(ray, settings, replicas, host or settings.host, port or settings.port)
+        return
     import uvicorn
 
     from pressqa.api import create_app
 
     _limit_malloc_arenas()
-    settings = get_settings()
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+
+
+def _serve_on_ray(address: str, settings, replicas: int, host: str, port: int) -> None:
+    """Deploy the API on Ray Serve and wait; SIGTERM or Ctrl-C takes the deployment down."""
+    import signal
+
+    with ExitStack() as stack:
+        _ray_connect(address, stack)
+        from ray import serve as ray_serve
+
+        from pressqa.cluster.serve import run as run_serve
+
+        def stop(signum, frame):
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
+        stack.callback(ray_serve.shutdown)
+        typer.echo(f"serving {replicas} replicas on http://{host}:{port}/ (Ray at {address}); Ctrl-C stops")
+        try:
+            run_serve(settings, replicas, host, port, blocking=True)
+        except KeyboardInterrupt:
+            typer.echo("stopping the replicas")
 
 
 def _limit_malloc_arenas(arenas: int = 2) -> None:
@@ -374,6 +416,14 @@ def load_test(
     write_share: Annotated[float, typer.Option(min=0, max=1, help="Share of requests that write.")] = 0.2,
     warm_up: Annotated[float, typer.Option(min=0, help="Seconds before memory counts as warm.")] = 20,
     out: Annotated[Path, typer.Option(help="Folder for the JSON result.")] = Path("eval/results"),
+    ray: Annotated[
+        str | None, typer.Option("--ray", metavar="ADDRESS", help="Load `pressqa serve --ray ADDRESS` instead.")
+    ] = None,
+    replicas: Annotated[int, typer.Option(min=1, help="Replicas with --ray.")] = 1,
+    retries: Annotated[int, typer.Option(min=0, help="Times a client repeats a request that failed (5xx).")] = 0,
+    kill_replica_after: Annotated[
+        float | None, typer.Option(min=0, help="With --ray: kill one replica's process this many seconds in.")
+    ] = None,
 ) -> None:
     """Serve a copy of the index and load it with clients mixing /ask and writes; print errors, latency, memory."""
     from pressqa.loadtest import run, save
@@ -384,7 +434,18 @@ def load_test(
 
     try:
         read_manifest(settings.index_dir)
-        result = run(settings.index_dir, clients, seconds, write_share, warm_up, log=lambda m: typer.echo(m, err=True))
+        result = run(
+            settings.index_dir,
+            clients,
+            seconds,
+            write_share,
+            warm_up,
+            log=lambda m: typer.echo(m, err=True),
+            ray=ray,
+            replicas=replicas,
+            retries=retries,
+            kill_replica_after=kill_replica_after,
+        )
     except (IndexNotReady, RuntimeError) as exc:
         _fail(str(exc))
     print_load(result)

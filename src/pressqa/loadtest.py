@@ -36,6 +36,7 @@ class Tally:
     failures: list[str] = field(default_factory=list)  # transport errors and 5xx, first few kept
     acknowledged: set[str] = field(default_factory=set)  # written and not deleted
     deleted: set[str] = field(default_factory=set)
+    retried: int = 0  # requests that needed more than one attempt
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, kind: str, seconds: float, status: int | str) -> None:
@@ -56,7 +57,25 @@ def release(client: int, n: int) -> dict:
     return {"text": text, "doc_id": f"load-{client}-{n}"}
 
 
-def client_loop(base: str, client: int, until: float, write_share: float, tally: Tally) -> None:
+def send(http: httpx.Client, method: str, url: str, retries: int, **kwargs) -> tuple[int | str, int]:
+    """The request's final status and attempts: a transport error or 5xx is retried up to `retries` times.
+
+    Every request the load test makes can be repeated safely: /ask reads, a write carries its doc_id (a second
+    copy is "unchanged"), and a repeated delete of a release already gone answers 404.
+    """
+    for attempt in range(retries + 1):
+        try:
+            status: int | str = http.request(method, url, **kwargs).status_code
+        except httpx.HTTPError as exc:
+            status = type(exc).__name__
+        if isinstance(status, int) and status < 500:
+            return status, attempt + 1
+        if attempt < retries:
+            time.sleep(0.5 * (attempt + 1))
+    return status, retries + 1
+
+
+def client_loop(base: str, client: int, until: float, write_share: float, tally: Tally, retries: int = 0) -> None:
     rng = random.Random(client)
     auth = {"Authorization": f"Bearer {KEY}"}
     mine: list[str] = []
@@ -75,12 +94,13 @@ def client_loop(base: str, client: int, until: float, write_share: float, tally:
             else:
                 kind, method, url, kwargs = "ask", "POST", "/ask", {"json": {"question": rng.choice(QUESTIONS)}}
             start = time.perf_counter()
-            try:
-                response = http.request(method, url, **kwargs)
-                status: int | str = response.status_code
-            except httpx.HTTPError as exc:
-                status = type(exc).__name__
+            status, attempts = send(http, method, url, retries, **kwargs)
+            if kind == "delete" and status == 404 and attempts > 1:
+                status = 200  # an earlier attempt deleted it before its answer was lost
             tally.record(kind, time.perf_counter() - start, status)
+            if attempts > 1:
+                with tally.lock:
+                    tally.retried += 1
             if not isinstance(status, int) or status >= 500:
                 with tally.lock:
                     tally.failures.append(f"{kind} → {status}")
@@ -106,11 +126,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(index_dir: Path, port: int, log_path: Path) -> subprocess.Popen:
+def start_server(
+    index_dir: Path, port: int, log_path: Path, ray: str | None = None, replicas: int = 1
+) -> subprocess.Popen:
     env = {**os.environ, "PRESSQA_INDEX_DIR": str(index_dir), "PRESSQA_API_KEY": KEY}
+    command = [sys.executable, "-m", "pressqa.cli", "serve", "--port", str(port)]
+    if ray:
+        command += ["--ray", ray, "--replicas", str(replicas)]
     with open(log_path, "wb") as log:  # a file, not a pipe: a full pipe would stall the server
         server = subprocess.Popen(
-            [sys.executable, "-m", "pressqa.cli", "serve", "--port", str(port)],
+            command,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -129,8 +154,33 @@ def start_server(index_dir: Path, port: int, log_path: Path) -> subprocess.Popen
     raise RuntimeError("the server did not answer /health within 300 s")
 
 
-def run(index_dir: Path, clients: int, seconds: float, write_share: float, warm_up: float, log=print) -> dict:
-    """Copy the index, serve it, run the clients, then check every acknowledged write is on disk."""
+def kill_one_replica() -> int | None:
+    """SIGKILL one Ray Serve API replica's process on this machine (Serve starts a new one); its pid or None."""
+    found = subprocess.run(["pgrep", "-f", "ServeReplica:pressqa:PressQAApi"], capture_output=True, text=True)
+    pids = [int(pid) for pid in found.stdout.split()]
+    if not pids:
+        return None
+    os.kill(pids[0], signal.SIGKILL)
+    return pids[0]
+
+
+def run(
+    index_dir: Path,
+    clients: int,
+    seconds: float,
+    write_share: float,
+    warm_up: float,
+    log=print,
+    ray: str | None = None,
+    replicas: int = 1,
+    retries: int = 0,
+    kill_replica_after: float | None = None,
+) -> dict:
+    """Copy the index, serve it, run the clients, then check every acknowledged write is on disk.
+
+    With `ray` the server is `pressqa serve --ray RAY --replicas N`; `kill_replica_after` seconds into the run
+    one replica's process is killed, and `retries` lets clients repeat a failed request as a real client would.
+    """
     from pressqa.index import Index
 
     with tempfile.TemporaryDirectory(prefix="pressqa-load-") as tmp:
@@ -139,19 +189,25 @@ def run(index_dir: Path, clients: int, seconds: float, write_share: float, warm_
         port = free_port()
         log(f"serving a copy of {index_dir}/ on 127.0.0.1:{port} …")
         server_log = Path(tmp) / "server.log"
-        server = start_server(work, port, server_log)
+        server = start_server(work, port, server_log, ray, replicas)
         tally, memory = Tally(), []
         start = time.monotonic()
         until = start + seconds
         threads = [
-            threading.Thread(target=client_loop, args=(f"http://127.0.0.1:{port}", c, until, write_share, tally))
+            threading.Thread(
+                target=client_loop, args=(f"http://127.0.0.1:{port}", c, until, write_share, tally, retries)
+            )
             for c in range(clients)
         ]
         for thread in threads:
             thread.start()
         log(f"{clients} clients for {seconds:.0f} s ({write_share:.0%} writes) …")
+        killed = None
         while any(t.is_alive() for t in threads):
             memory.append((time.monotonic() - start, *rss_mb(server.pid)))
+            if kill_replica_after is not None and killed is None and time.monotonic() - start >= kill_replica_after:
+                killed = kill_one_replica() or 0
+                log(f"killed replica process {killed}" if killed else "no replica process found to kill")
             time.sleep(1)
         listed = {d["doc_id"] for d in httpx.get(f"http://127.0.0.1:{port}/documents", timeout=60).json()}
         server.send_signal(signal.SIGTERM)
@@ -161,6 +217,7 @@ def run(index_dir: Path, clients: int, seconds: float, write_share: float, warm_
         on_disk = {d.doc_id for d in index.documents()}
         index.close()
     result = summarize(tally, memory, listed, on_disk, clients, seconds, warm_up)
+    result["server"] = {"ray": ray, "replicas": replicas, "retries": retries, "killed_replica": killed}
     # On a 5xx, the server's traceback is what explains it.
     result["server_log"] = [line for line in log_lines if " 200 OK" not in line and " 201 " not in line][-200:]
     return result
@@ -182,6 +239,7 @@ def summarize(
         "requests": sum(tally.statuses.values()),
         "requests_per_s": round(sum(tally.statuses.values()) / seconds, 1),
         "statuses": {str(k): v for k, v in sorted(tally.statuses.items(), key=str)},
+        "retried": tally.retried,
         "server_errors": sum(v for k, v in tally.statuses.items() if not isinstance(k, int) or k >= 500),
         "failures": tally.failures[:10],
         "latency_ms": {kind: pct(values) for kind, values in tally.latencies.items()},

@@ -127,6 +127,10 @@ def print_load(result: dict, console: Console | None = None) -> None:
     table.add_row("requests (per s)", f"{result['requests']} ({result['requests_per_s']})")
     table.add_row("statuses", ", ".join(f"{k}: {v}" for k, v in result["statuses"].items()))
     table.add_row("5xx and transport errors", str(result["server_errors"]))
+    server = result.get("server") or {}
+    if server.get("ray"):
+        killed = f", replica {server['killed_replica']} killed" if server.get("killed_replica") else ""
+        table.add_row("Ray replicas" + killed, f"{server['replicas']} (requests retried: {result['retried']})")
     for kind, p in result["latency_ms"].items():
         if p["count"]:
             table.add_row(f"{kind} ms p50 / p95 / p99 ({p['count']})", f"{p['p50']} / {p['p95']} / {p['p99']}")

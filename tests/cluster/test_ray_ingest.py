@@ -6,6 +6,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -143,3 +144,17 @@ def test_ingest_to_an_address_where_no_cluster_answers_fails_at_once_with_a_mess
     get_settings.cache_clear()
     assert result.exit_code == 1 and "cannot reach the Ray cluster at 127.0.0.1:1" in result.output
     assert not (tmp_path / "index" / "manifest.json").exists()  # nothing was written
+
+
+def test_plain_ingest_never_imports_ray(tmp_path):
+    script = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from pressqa.cli import app\n"
+        f"result = CliRunner().invoke(app, ['ingest', {str(CORPUS)!r}])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print('ray loaded' if any(m == 'ray' or m.startswith('ray.') for m in sys.modules) else 'no ray')\n"
+    )
+    env = {**os.environ, "PRESSQA_INDEX_DIR": str(tmp_path / "index")}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600)
+    assert out.stdout.strip().endswith("no ray"), out.stdout + out.stderr

@@ -8,11 +8,9 @@ which adds them under the index lock and saves only when all have arrived. Same 
 
 import logging
 import pickle
-import socket
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -26,11 +24,11 @@ log = logging.getLogger(__name__)
 class PrepareWorker:
     """A Ray Data actor: spaCy and the model load once; each call prepares a batch of releases."""
 
-    def __init__(self, settings_json: str) -> None:
+    def __init__(self, settings: Settings) -> None:
         from pressqa.analyze import Analyzer
         from pressqa.embed import Embedder
 
-        self.settings = Settings.model_validate_json(settings_json)
+        self.settings = settings
         s = self.settings
         # One torch thread per actor by default: actors, not threads, are the unit of scaling out.
         device = "cuda" if _has_cuda() else "cpu"
@@ -43,44 +41,6 @@ class PrepareWorker:
         todo = [pickle.loads(item) for item in batch["item"]]
         prepared = prepare(todo, self.settings, self.embedder, self.analyzer)
         return {"prepared": np.array([pickle.dumps(p) for p in prepared], dtype=object)}
-
-
-@contextmanager
-def connected(address: str, num_cpus: int | None = None) -> Iterator[None]:
-    """A Ray session: 'auto' starts a local cluster on this machine; anything else is a cluster's address."""
-    import ray
-
-    started = address == "auto"
-    if not started:
-        check_reachable(address)
-    if ray.is_initialized():  # a caller (a test, a notebook) already chose the cluster
-        yield
-        return
-    ray.init(
-        address="local" if started else address,
-        num_cpus=num_cpus if started else None,
-        include_dashboard=False,
-        log_to_driver=False,
-        logging_level=logging.WARNING,
-    )
-    try:
-        yield
-    finally:
-        ray.shutdown()
-
-
-def check_reachable(address: str, timeout: float = 5.0) -> None:
-    """Raise ConnectionError when nothing listens at a 'host:port' or 'ray://host:port' address.
-
-    Ray itself keeps retrying an address that does not answer for minutes; a typo should fail at once.
-    """
-    host, _, port = address.removeprefix("ray://").rpartition(":")
-    if not host or not port.isdigit():
-        return  # not host:port (a cluster name Ray resolves itself): let Ray decide
-    try:
-        socket.create_connection((host, int(port)), timeout=timeout).close()
-    except OSError as exc:
-        raise ConnectionError(f"nothing answers at {host}:{port} ({exc})") from exc
 
 
 class RayPreparer:
@@ -103,7 +63,7 @@ class RayPreparer:
         dataset = ray.data.from_items(items, override_num_blocks=blocks)
         prepared = dataset.map_batches(
             PrepareWorker,
-            fn_constructor_args=(self.settings.model_dump_json(),),
+            fn_constructor_args=(self.settings,),
             batch_size=self.settings.ray_batch,
             batch_format="numpy",
             concurrency=min(self.workers, blocks),
