@@ -184,6 +184,22 @@ def _serve_on_ray(address: str, settings, replicas: int, host: str, port: int) -
             typer.echo("stopping the replicas")
 
 
+def _cluster_bench(releases: Path, count: int | None, out: Path) -> None:
+    try:
+        import ray.data  # noqa: F401
+        import ray.serve  # noqa: F401
+    except ImportError:
+        _fail("--cluster needs Ray: pip install 'pressqa[cluster]'")
+    if not releases.is_file():
+        _fail(f"no releases at {releases} (give --cluster-releases FILE.jsonl)")
+    from pressqa.cluster.bench import cluster_bench, print_cluster_bench, save
+
+    say = lambda message: typer.echo(message, err=True)  # noqa: E731
+    result = cluster_bench(releases, count, get_settings(), clients=4, seconds=30, log=say)
+    print_cluster_bench(result)
+    typer.echo(f"results: {save(result, out)}", err=True)
+
+
 def _limit_malloc_arenas(arenas: int = 2) -> None:
     """Cap glibc's per-thread malloc arenas: with 40 server threads they grew RSS by ~40% under load."""
     import contextlib
@@ -461,9 +477,20 @@ def bench(
     repeats: Annotated[int, typer.Option(min=1, help="Times each question is asked.")] = 4,
     releases: Annotated[int, typer.Option(min=3, help="Synthetic releases for the ingest figure.")] = 60,
     out: Annotated[Path, typer.Option(help="Folder for the JSON result.")] = Path("eval/results"),
+    cluster: Annotated[
+        bool, typer.Option(help="Only the scale-out figures: ingest local vs Ray 1/2 actors, serving 1/2 replicas.")
+    ] = False,
+    cluster_releases: Annotated[Path, typer.Option(help="Releases (JSONL) for --cluster.")] = Path(
+        "../shared/data/releases/doj_releases.jsonl"
+    ),
+    cluster_count: Annotated[int, typer.Option(min=3, help="Releases taken for --cluster (all with --large).")] = 150,
 ) -> None:
     """Time the query path, ingest, FAISS at scale and memory, each next to its baseline in the same run."""
     import tempfile
+
+    if cluster:
+        _cluster_bench(cluster_releases, None if large else cluster_count, out)
+        return
 
     from pressqa import bench as b
     from pressqa.evaluate import EvalInputError, load_questions

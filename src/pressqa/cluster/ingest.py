@@ -50,6 +50,7 @@ class RayPreparer:
         self.settings = settings
         self.workers = workers or settings.ray_workers
         self.progress = progress
+        self.timeline: list[tuple[float, int]] = []  # (seconds since start, chunks) at each release received
 
     def __call__(self, todo: list[tuple[Document, str, str]]) -> Iterator[Prepared]:
         import ray.data
@@ -70,12 +71,23 @@ class RayPreparer:
             num_cpus=self.settings.ray_worker_threads,
             num_gpus=1 if _cluster_has_gpus() else 0,
         )
-        started = time.monotonic()
+        started, self.timeline = time.monotonic(), []
         for done, row in enumerate(prepared.iter_rows(), start=1):
+            release = pickle.loads(row["prepared"])
+            now = time.monotonic() - started
+            self.timeline.append((now, len(release.chunks)))
             if done % 100 == 0 or done == len(todo):
-                rate = done / max(time.monotonic() - started, 1e-9)
-                print(f"ray ingest: {done}/{len(todo)} releases prepared, {rate:.1f}/s", file=sys.stderr, flush=True)
-            yield pickle.loads(row["prepared"])
+                print(
+                    f"ray ingest: {done}/{len(todo)} releases prepared, {done / now:.1f}/s", file=sys.stderr, flush=True
+                )
+            yield release
+
+    def steady_chunks_per_s(self) -> float:
+        """Chunks per second from the first release received to the last: the rate once the actors are up."""
+        if len(self.timeline) < 2 or self.timeline[-1][0] <= self.timeline[0][0]:
+            return 0.0
+        chunks = sum(c for _, c in self.timeline[1:])
+        return round(chunks / (self.timeline[-1][0] - self.timeline[0][0]), 2)
 
 
 def _cluster_has_gpus() -> bool:
