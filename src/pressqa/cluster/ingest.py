@@ -38,9 +38,12 @@ class PrepareWorker:
         self.analyzer = Analyzer(processes=1)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        started = time.time()
         todo = [pickle.loads(item) for item in batch["item"]]
         prepared = prepare(todo, self.settings, self.embedder, self.analyzer)
-        return {"prepared": np.array([pickle.dumps(p) for p in prepared], dtype=object)}
+        # When this batch's work ran (wall clock): the driver measures the actors' throughput without their startup.
+        busy = np.array([[started, time.time()]] * len(prepared))
+        return {"prepared": np.array([pickle.dumps(p) for p in prepared], dtype=object), "busy": busy}
 
 
 class RayPreparer:
@@ -50,7 +53,7 @@ class RayPreparer:
         self.settings = settings
         self.workers = workers or settings.ray_workers
         self.progress = progress
-        self.timeline: list[tuple[float, int]] = []  # (seconds since start, chunks) at each release received
+        self.busy: list[tuple[float, float, int]] = []  # (batch started, finished, chunks) for each release
 
     def __call__(self, todo: list[tuple[Document, str, str]]) -> Iterator[Prepared]:
         import ray.data
@@ -71,11 +74,11 @@ class RayPreparer:
             num_cpus=self.settings.ray_worker_threads,
             num_gpus=1 if _cluster_has_gpus() else 0,
         )
-        started, self.timeline = time.monotonic(), []
+        started, self.busy = time.monotonic(), []
         for done, row in enumerate(prepared.iter_rows(), start=1):
             release = pickle.loads(row["prepared"])
             now = time.monotonic() - started
-            self.timeline.append((now, len(release.chunks)))
+            self.busy.append((float(row["busy"][0]), float(row["busy"][1]), len(release.chunks)))
             if done % 100 == 0 or done == len(todo):
                 print(
                     f"ray ingest: {done}/{len(todo)} releases prepared, {done / now:.1f}/s", file=sys.stderr, flush=True
@@ -83,11 +86,12 @@ class RayPreparer:
             yield release
 
     def steady_chunks_per_s(self) -> float:
-        """Chunks per second from the first release received to the last: the rate once the actors are up."""
-        if len(self.timeline) < 2 or self.timeline[-1][0] <= self.timeline[0][0]:
+        """Chunks per second from the first batch an actor started to the last it finished: the rate once the
+        actors are up (their model loading, and the driver's planning and saving, left out)."""
+        if not self.busy:
             return 0.0
-        chunks = sum(c for _, c in self.timeline[1:])
-        return round(chunks / (self.timeline[-1][0] - self.timeline[0][0]), 2)
+        window = max(f for _, f, _ in self.busy) - min(s for s, _, _ in self.busy)
+        return round(sum(c for _, _, c in self.busy) / window, 2) if window > 0 else 0.0
 
 
 def _cluster_has_gpus() -> bool:
