@@ -222,8 +222,8 @@ def memory(index_dir: Path) -> dict:
     return figures
 
 
-def save(result: dict, out: Path) -> Path:
+def save(result: dict, out: Path, prefix: str = "bench") -> Path:
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path = out / f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(result, indent=2))
     return path

@@ -1,6 +1,5 @@
 """Scale figures: ingest throughput locally and on Ray with 1 and 2 embedding workers; serving with 1 and 2 replicas."""
 
-import json
 import os
 import tempfile
 import time
@@ -9,6 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from pressqa import bench
 from pressqa.config import Settings
 from pressqa.ingest import ingest
 from pressqa.qa import PressQA
@@ -118,10 +118,7 @@ def projection(ingest_figures: dict, nodes: tuple[int, ...] = (1, 4, 16, 64)) ->
 
 
 def save(result: dict, out: Path) -> Path:
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"cluster-bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(result, indent=2))
-    return path
+    return bench.save(result, out, prefix="cluster-bench")
 
 
 def print_cluster_bench(result: dict, console: Console | None = None) -> None:
