@@ -234,6 +234,10 @@ def eval_command(
             "(ask held-out training-side questions: pressqa release-set; never a benchmark)."
         ),
     ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option("--ray", metavar="ADDRESS", help="Build a --corpus index on this Ray cluster ('auto': here)."),
+    ] = None,
 ) -> None:
     """Score answers and retrieval against a question set; write JSON and a report with plots."""
     from pressqa import evaluate as ev
@@ -257,6 +261,7 @@ def eval_command(
     engine = PressQA(settings)
     progress = sys.stderr.isatty()
     tmp = ev.temporary_folder()
+    stack = ExitStack()
     try:
         if squad:
             documents, items = ev.load_squad(squad)
@@ -267,7 +272,8 @@ def eval_command(
             path = questions or Path("eval/questions.jsonl")
             items = ev.load_questions(path)
             if corpus:
-                use_corpus_index(engine, corpus, progress, log=lambda m: typer.echo(m, err=True))
+                preparer = _ray_preparer(ray, settings, None, stack) if ray else None
+                use_corpus_index(engine, corpus, progress, log=lambda m: typer.echo(m, err=True), preparer=preparer)
             else:
                 run_ingest([settings.corpus_dir], settings, engine.embedder, engine.analyzer, progress=progress)
             name = path.name
@@ -275,6 +281,7 @@ def eval_command(
     except (ev.EvalInputError, CorpusError, IndexNotReady) as exc:
         _fail(str(exc))
     finally:
+        stack.close()
         engine.close()
         tmp.cleanup()
     if calibrate:
@@ -483,7 +490,7 @@ def bench(
     cluster_releases: Annotated[Path, typer.Option(help="Releases (JSONL) for --cluster.")] = Path(
         "../shared/data/releases/doj_releases.jsonl"
     ),
-    cluster_count: Annotated[int, typer.Option(min=3, help="Releases taken for --cluster (all with --large).")] = 150,
+    cluster_count: Annotated[int, typer.Option(min=3, help="Releases taken for --cluster (all with --large).")] = 300,
 ) -> None:
     """Time the query path, ingest, FAISS at scale and memory, each next to its baseline in the same run."""
     import tempfile

@@ -8,7 +8,7 @@ from pathlib import Path
 from pressqa.config import Settings
 from pressqa.embed import default_cache_dir
 from pressqa.index import FORMAT
-from pressqa.ingest import IngestReport, chunking_settings, ingest
+from pressqa.ingest import IngestReport, Preparer, chunking_settings, ingest
 from pressqa.load import discover
 from pressqa.qa import PressQA
 
@@ -44,9 +44,16 @@ def corpus_index_dir(paths: list[Path], settings: Settings) -> Path:
 
 
 def use_corpus_index(
-    engine: PressQA, paths: list[Path], progress: bool = False, log: Callable[[str], None] = print
+    engine: PressQA,
+    paths: list[Path],
+    progress: bool = False,
+    log: Callable[[str], None] = print,
+    preparer: Preparer | None = None,
 ) -> Path:
-    """Point `engine` at an index of the releases under `paths`, building it (or finishing it) when needed."""
+    """Point `engine` at an index of the releases under `paths`, building it (or finishing it) when needed.
+
+    `preparer` (for example Ray workers) does the build's analysis and embedding; the index is the same.
+    """
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise CorpusError(f"no such file or folder: {', '.join(missing)}")
@@ -57,7 +64,7 @@ def use_corpus_index(
     else:
         log(f"indexing {', '.join(map(str, paths))} at {folder}/ (reused by later runs on the same releases)")
         folder.mkdir(parents=True, exist_ok=True)
-        report = ingest(paths, settings, engine.embedder, engine.analyzer, progress=progress)
+        report = ingest(paths, settings, engine.embedder, engine.analyzer, progress=progress, preparer=preparer)
         _finish(folder, paths, report, log)
     engine.use_index(folder)
     return folder

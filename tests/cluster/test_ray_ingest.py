@@ -158,3 +158,21 @@ def test_plain_ingest_never_imports_ray(tmp_path):
     env = {**os.environ, "PRESSQA_INDEX_DIR": str(tmp_path / "index")}
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600)
     assert out.stdout.strip().endswith("no ray"), out.stdout + out.stderr
+
+
+def test_eval_builds_its_corpus_index_on_ray(cluster, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from pressqa.cli import app
+    from pressqa.config import get_settings
+
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"id": "1", "question": "When did CT041 receive RMAT?", "answers": []}) + "\n")
+    monkeypatch.setenv("PRESSQA_CACHE_DIR", str(tmp_path / "cache"))
+    get_settings.cache_clear()
+    args = ["eval", str(questions), "--corpus", str(CORPUS), "--ray", cluster.address, "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(app, args)
+    get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    built = list((tmp_path / "cache" / "eval-indexes").glob("*/complete.json"))
+    assert len(built) == 1 and json.loads(built[0].read_text())["documents"] == 3

@@ -66,8 +66,7 @@ class RayPreparer:
         blocks = max(1, -(-len(items) // self.settings.ray_batch))
         dataset = ray.data.from_items(items, override_num_blocks=blocks)
         prepared = dataset.map_batches(
-            PrepareWorker,
-            fn_constructor_args=(self.settings,),
+            _worker_class(self.settings),
             batch_size=self.settings.ray_batch,
             batch_format="numpy",
             concurrency=min(self.workers, blocks),
@@ -98,6 +97,20 @@ def _cluster_has_gpus() -> bool:
     import ray
 
     return ray.cluster_resources().get("GPU", 0) >= 1
+
+
+def _worker_class(settings: Settings) -> type:
+    """A PrepareWorker with `settings` built in.
+
+    Ray pickles the class with its closure; passed as constructor arguments instead, the settings would sit in
+    the object store and Ray logs an error-level line about restarting actors with such arguments.
+    """
+
+    class BoundPrepareWorker(PrepareWorker):
+        def __init__(self) -> None:
+            super().__init__(settings)
+
+    return BoundPrepareWorker
 
 
 def _has_cuda() -> bool:
