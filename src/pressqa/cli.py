@@ -44,7 +44,7 @@ def _ray_preparer(address: str, settings, workers: int | None, stack: ExitStack)
     _ray_connect(address, stack)
     from pressqa.cluster.ingest import RayPreparer
 
-    return RayPreparer(settings, workers, progress=sys.stderr.isatty())
+    return RayPreparer(settings, workers, progress=sys.stderr.isatty())  # its own lines either way
 
 
 @app.command()
@@ -76,7 +76,7 @@ def ingest(
                 engine.embedder,
                 engine.analyzer,
                 rebuild=rebuild,
-                progress=sys.stderr.isatty(),
+                progress=True,  # a bar on a terminal, periodic lines in a log
                 preparer=preparer,
             )
     except IndexNotReady as exc:
@@ -259,7 +259,7 @@ def eval_command(
             _fail("--fit-calibration calibrates the learned reader: set PRESSQA_READER=learned", 2)
         settings = settings.model_copy(update={"calibrate_scores": False})  # fit on the raw scores
     engine = PressQA(settings)
-    progress = sys.stderr.isatty()
+    progress = True  # a bar on a terminal, periodic lines in a log
     tmp = ev.temporary_folder()
     stack = ExitStack()
     try:

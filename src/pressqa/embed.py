@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pressqa.progress import LineProgress, on_terminal
+
 log = logging.getLogger(__name__)
 PROBE = ["When did the FDA grant the therapy RMAT designation?"]
 
@@ -60,7 +62,9 @@ class Embedder:
     def count_tokens(self, text: str) -> int:
         """Word-piece tokens of `text`, without the special tokens."""
         with self.lock:
-            return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+            # verbose=False: counting a long paragraph's tokens (to split it) is not feeding it to the model, so the
+            # tokenizer's "longer than the specified maximum sequence length" warning would only alarm.
+            return len(self.model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
     @cached_property
     def bf16(self) -> bool:
@@ -85,8 +89,18 @@ class Embedder:
             return self._encode(texts, progress)
 
     def _encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Vectors of `texts`; with `progress`, a bar on a terminal or a line every few seconds in a log."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if progress and not on_terminal():
+            # Slices of a few batches each, so that a log learns how far a long ingest is.
+            step = self.batch_size * 16
+            lines = LineProgress("embedded texts", len(texts))
+            parts = []
+            for start in range(0, len(texts), step):
+                parts.append(self._encode(texts[start : start + step]))
+                lines.update(len(parts[-1]))
+            return np.concatenate(parts)
         with self.lock:
             vectors = self.model.encode(
                 texts,

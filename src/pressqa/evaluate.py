@@ -6,14 +6,13 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from tqdm import tqdm
-
 from pressqa.answer_kind import answer_kind
 from pressqa.calibration import RIGHT_F1, expected_calibration_error, reliability
 from pressqa.index import Index
 from pressqa.ingest import add_documents, chunking_settings
 from pressqa.load import content_hash, make_document
 from pressqa.metrics import abstention, answer_scores, first_hit_rank, mrr_at_k, percentiles, recall_at_k
+from pressqa.progress import track
 from pressqa.qa import PressQA
 from pressqa.retrieve import Filters, Mode
 from pressqa.schema import Document, Passage
@@ -162,7 +161,7 @@ def evaluate(
     settings = engine.settings
     bands = (settings.high_confidence, settings.medium_confidence)
     result = EvalResult(name + (" (oracle)" if oracle else ""), settings.no_answer_threshold, bands=bands)
-    for item in tqdm(items, desc="questions", disable=not progress):
+    for item in track(items, "questions", show=progress):
         result.records.append(_evaluate_one(engine, item, mode, oracle))
     return result
 

@@ -1,5 +1,6 @@
 """Bring the index in line with a set of files: embed new or changed releases, drop deleted ones."""
 
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ from pressqa.dense import AnnConfig
 from pressqa.embed import Embedder, passage_text
 from pressqa.index import FORMAT, MANIFEST, Index, index_lock, manifest_json
 from pressqa.load import content_hash, load_paths
+from pressqa.progress import on_terminal
 from pressqa.schema import Chunk, Document
 
 
@@ -138,6 +140,8 @@ def prepare(
     """Analyse, chunk and embed (document, hash, origin) triples: the slow part, done without any lock."""
     if not docs:
         return []
+    if progress and not on_terminal():
+        print(f"analysing {len(docs)} releases with spaCy …", file=sys.stderr, flush=True)
     analyses = analyzer.analyze([d for d, _, _ in docs])
     chunked = [
         chunk_document(doc, analysis, embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_sentences)

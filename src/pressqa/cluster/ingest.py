@@ -18,8 +18,6 @@ from pressqa.config import Settings
 from pressqa.ingest import Prepared, prepare
 from pressqa.schema import Document
 
-log = logging.getLogger(__name__)
-
 
 class PrepareWorker:
     """A Ray Data actor: spaCy and the model load once; each call prepares a batch of releases."""
@@ -28,8 +26,7 @@ class PrepareWorker:
         from pressqa.analyze import Analyzer
         from pressqa.embed import Embedder
 
-        self.settings = settings
-        s = self.settings
+        self.settings = s = settings
         # One torch thread per actor by default: actors, not threads, are the unit of scaling out.
         device = "cuda" if _has_cuda() else "cpu"
         self.embedder = Embedder(
