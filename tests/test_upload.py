@@ -116,7 +116,8 @@ def test_uploaded_html_keeps_text_and_drops_scripts(writer):
         ({"json": [RELEASE]}, 422, "object"),
         ({"content": b"{not json", "headers": {"content-type": "application/json"}}, 422, "JSON"),
         ({"content": RELEASE.encode(), "headers": {"content-type": "text/plain"}}, 415, "multipart"),
-        ({"files": {"file": ("a.pdf", b"%PDF-1.4", "application/pdf")}}, 415, ".txt, .md or .html"),
+        ({"files": {"file": ("a.docx", b"PK\x03\x04", "application/octet-stream")}}, 415, ".txt, .md, .html or .pdf"),
+        ({"files": {"file": ("a.pdf", b"%PDF-1.4", "application/pdf")}}, 422, "not a readable PDF"),
         ({"files": {"file": ("a.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "text/plain")}}, 415, "binary"),
         ({"files": {"file": ("a.txt", b"caf\xe9 au lait", "text/plain")}}, 422, "UTF-8"),
         ({"files": {"file": ("a.txt", b"", "text/plain")}}, 422, "no text"),
@@ -176,3 +177,25 @@ def test_a_write_after_another_process_wrote_reloads_and_keeps_both(writer, mode
     thread.join(timeout=120)
     assert not thread.is_alive(), "the write is stuck behind its own index lock"
     assert on_disk(writer) == {"000_141e616ab78fc2e8.txt", "001_dddbf5ee798e36f0.txt", "other.txt"}
+
+
+def test_uploaded_pdf_is_read_and_answerable_and_a_scanned_one_is_refused(writer):
+    from fpdf import FPDF
+
+    from tests.test_pdf import PARAGRAPH_TWO, make_pdf
+
+    pdf = make_pdf([["Acme Bio names a chief executive", PARAGRAPH_TWO], ["About Acme Bio"]])
+    files = {"file": ("acme.pdf", pdf, "application/pdf")}
+    response = writer.post("/documents", files=files, headers=AUTH)
+    assert response.status_code == 201, response.text
+    doc = writer.get("/documents/acme.pdf").json()
+    assert doc["title"] == "Acme Bio names a chief executive" and PARAGRAPH_TWO in doc["text"]
+    answer = writer.post("/ask", json={"question": "Who is the chief executive officer of Acme Bio?"}).json()
+    assert answer["passages"][0]["doc_id"] == "acme.pdf"
+
+    scan = FPDF()
+    scan.add_page()
+    scan.rect(20, 20, 100, 50, style="F")
+    files = {"file": ("scan.pdf", bytes(scan.output()), "application/pdf")}
+    response = writer.post("/documents", files=files, headers=AUTH)
+    assert response.status_code == 422 and "no text layer" in response.json()["detail"]

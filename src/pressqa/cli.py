@@ -61,7 +61,7 @@ def ingest(
     ] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Ray embedding actors (default: ray_workers).")] = None,
 ) -> None:
-    """Index new and changed releases (.txt, .md, .html, .jsonl) and drop deleted ones."""
+    """Index new and changed releases (.txt, .md, .html, .jsonl, .pdf) and drop deleted ones."""
     from pressqa.ingest import ingest as run_ingest
     from pressqa.qa import PressQA
 

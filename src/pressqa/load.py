@@ -1,4 +1,4 @@
-"""Read press releases from .txt, .md, .html and .jsonl files into `Document`s."""
+"""Read press releases from .txt, .md, .html, .jsonl and .pdf files into `Document`s."""
 
 import hashlib
 import json
@@ -11,9 +11,10 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 
 from pressqa.dates import dateline_date, parse_date
+from pressqa.pdf import PdfError, pdf_text
 from pressqa.schema import Document
 
-SUFFIXES = {".txt", ".md", ".html", ".htm", ".jsonl"}
+SUFFIXES = {".txt", ".md", ".html", ".htm", ".jsonl", ".pdf"}
 _DROP_TAGS = ["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe", "svg", "template"]
 _BLOCK_TAGS = [
     "p",
@@ -146,6 +147,12 @@ def load_bytes(data: bytes, name: str, doc_id: str) -> list[Document]:
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
         raise LoadError(f"unsupported file type {suffix!r}")
+    if suffix == ".pdf":
+        try:
+            text, title = pdf_text(data)
+        except PdfError as exc:
+            raise LoadError(str(exc)) from exc
+        return [make_document(text, doc_id=doc_id, title=title, source=doc_id)]
     raw = decode_text(data)
     if suffix == ".jsonl":
         return list(_jsonl_documents(raw, doc_id))

@@ -15,7 +15,7 @@ from pressqa.api_models import DocumentIn, check_doc_id, check_text
 from pressqa.load import LoadError, load_bytes, make_document
 from pressqa.schema import Document
 
-UPLOAD_SUFFIXES = {".txt", ".md", ".html", ".htm"}
+UPLOAD_SUFFIXES = {".txt", ".md", ".html", ".htm", ".pdf"}
 FORM_FIELDS = ("doc_id", "title", "date", "url", "source")
 USAGE = "Send JSON {\"text\": ...} or a multipart/form-data upload with the release in a field named 'file'."
 
@@ -90,7 +90,7 @@ async def _from_form(request: Request) -> Document:
         raise HTTPException(status_code=422, detail=f"No file in the upload. {USAGE}")
     name = Path(upload.filename or "release.txt").name  # never a path: the id is a name
     if Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
-        raise HTTPException(status_code=415, detail=f"Upload a .txt, .md or .html file, not {name!r}.")
+        raise HTTPException(status_code=415, detail=f"Upload a .txt, .md, .html or .pdf file, not {name!r}.")
     fields = {k: v.strip() for k in FORM_FIELDS if isinstance(v := form.get(k), str) and v.strip()}
     doc_id = _checked("doc_id", check_doc_id, fields.get("doc_id") or name)
     try:
@@ -125,7 +125,7 @@ def document_body_schema() -> dict:
     """The OpenAPI request body of POST /documents: the route reads it itself to stream-limit it."""
     form = {name: {"type": "string"} for name in FORM_FIELDS}
     form["date"] = {"type": "string", "format": "date"}
-    form["file"] = {"type": "string", "format": "binary", "description": "A .txt, .md or .html release."}
+    form["file"] = {"type": "string", "format": "binary", "description": "A .txt, .md, .html or .pdf release."}
     return {
         "requestBody": {
             "required": True,
