@@ -49,7 +49,10 @@ def _ray_preparer(address: str, settings, workers: int | None, stack: ExitStack)
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: the corpus folder).")] = None,
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Files, folders or http(s) URLs of release pages (default: the corpus folder)."),
+    ] = None,
     rebuild: Annotated[bool, typer.Option(help="Start a new index instead of updating.")] = False,
     ray: Annotated[
         str | None,
@@ -61,7 +64,8 @@ def ingest(
     ] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Ray embedding actors (default: ray_workers).")] = None,
 ) -> None:
-    """Index new and changed releases (.txt, .md, .html, .jsonl, .pdf) and drop deleted ones."""
+    """Index new and changed releases (.txt, .md, .html, .jsonl, .pdf files, or web pages) and drop deleted ones."""
+    from pressqa.fetch import is_url
     from pressqa.ingest import ingest as run_ingest
     from pressqa.qa import PressQA
 
@@ -70,14 +74,17 @@ def ingest(
     try:
         with ExitStack() as stack:
             preparer = _ray_preparer(ray, settings, workers, stack) if ray else None
+            urls = [p for p in paths or [] if is_url(p)]
+            folders = [Path(p) for p in paths or [] if not is_url(p)]
             report = run_ingest(
-                paths or [settings.corpus_dir],
+                folders if paths else [settings.corpus_dir],
                 settings,
                 engine.embedder,
                 engine.analyzer,
                 rebuild=rebuild,
                 progress=True,  # a bar on a terminal, periodic lines in a log
                 preparer=preparer,
+                urls=urls,
             )
     except IndexNotReady as exc:
         _fail(str(exc))

@@ -4,6 +4,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +17,9 @@ from pressqa.index import FORMAT, MANIFEST, Index, index_lock, manifest_json
 from pressqa.load import content_hash, load_paths
 from pressqa.progress import on_terminal
 from pressqa.schema import Chunk, Document
+
+if TYPE_CHECKING:
+    from pressqa.fetch import Fetcher
 
 
 @dataclass
@@ -71,6 +75,8 @@ def ingest(
     rebuild: bool = False,
     progress: bool = False,
     preparer: Preparer | None = None,
+    urls: list[str] | None = None,
+    fetcher: "Fetcher | None" = None,
 ) -> IngestReport:
     """Sync the index with the releases under `paths`; each path is its own origin for deletions.
 
@@ -85,6 +91,8 @@ def ingest(
             todo: list[tuple[Document, str, str]] = []
             for root in paths:
                 todo += _plan(index, root, report)
+            if urls:
+                todo += _plan_urls(index, urls, fetcher, report)
             if preparer is None:
                 prepared: Iterable[Prepared] = prepare(todo, settings, embedder, analyzer, progress)
             else:
@@ -94,6 +102,37 @@ def ingest(
         finally:
             index.close()  # without save(), closing rolls the store back: nothing half-written stays
     return report
+
+
+WEB_ORIGIN = "web"  # releases fetched from URLs: updated when fetched again, never dropped by a folder's sync
+
+
+def _plan_urls(index: Index, urls: list[str], fetcher: "Fetcher | None", report: IngestReport) -> list:
+    """Fetch each URL; (document, hash, origin) for the new or changed releases, failures reported by URL."""
+    from pressqa.fetch import Fetcher, FetchError
+
+    own = fetcher is None
+    fetcher = fetcher or Fetcher()
+    known = index.hashes(WEB_ORIGIN)
+    todo = []
+    try:
+        for url in urls:
+            try:
+                docs = fetcher.documents(url)
+            except FetchError as exc:
+                report.errors.append((url, str(exc)))
+                continue
+            for doc in docs:
+                doc_hash = content_hash(doc)
+                if known.get(doc.doc_id, ("", None))[0] == doc_hash:
+                    report.unchanged += 1
+                    continue
+                (report.updated if doc.doc_id in known else report.added).append(doc.doc_id)
+                todo.append((doc, doc_hash, WEB_ORIGIN))
+    finally:
+        if own:
+            fetcher.close()
+    return todo
 
 
 def _plan(index: Index, root: Path, report: IngestReport) -> list[tuple[Document, str, str]]:

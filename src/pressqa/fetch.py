@@ -1,0 +1,139 @@
+"""Fetch releases from the web: robots.txt respected, a clear User-Agent, and limits on time, size and redirects.
+
+A page becomes a `Document` like a local file of the same type (HTML or PDF); its id is the page's canonical
+URL, so the same release fetched again, or through a redirect, replaces its earlier copy.
+"""
+
+import urllib.robotparser
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from bs4 import BeautifulSoup
+
+from pressqa import __version__
+from pressqa.load import LoadError, load_bytes
+from pressqa.schema import Document
+
+USER_AGENT = f"PressQA/{__version__} (press-release question answering; respects robots.txt)"
+
+
+class FetchError(Exception):
+    """A URL that gave no release: refused by robots.txt, an HTTP error, too slow, too large, too many hops."""
+
+
+@dataclass
+class Fetcher:
+    """Fetches pages with one HTTP client; robots.txt is read once per site."""
+
+    timeout: float = 20.0
+    max_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+    user_agent: str = USER_AGENT
+    _robots: dict[str, urllib.robotparser.RobotFileParser] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.client = httpx.Client(
+            timeout=self.timeout,
+            follow_redirects=True,
+            max_redirects=self.max_redirects,
+            headers={"User-Agent": self.user_agent},
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def documents(self, url: str) -> list[Document]:
+        """The release at `url` as a document; FetchError (with the reason) when there is none."""
+        body, final_url, content_type = self.get(url)
+        kind = _kind(final_url, content_type)
+        try:
+            if kind == ".html":
+                canonical = _canonical(body, final_url) or final_url
+                (doc,) = load_bytes(body, "page.html", canonical)
+                doc.url, doc.source = canonical, urlsplit(canonical).netloc
+                return [doc]
+            (doc,) = load_bytes(body, f"page{kind}", final_url)
+        except LoadError as exc:
+            raise FetchError(str(exc)) from exc
+        doc.url, doc.source = final_url, urlsplit(final_url).netloc
+        return [doc]
+
+    def get(self, url: str) -> tuple[bytes, str, str]:
+        """(body, final URL, content type) of a 200 answer, read up to `max_bytes`."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise FetchError("only http:// and https:// URLs can be fetched")
+        if not self.allowed(url):
+            raise FetchError("robots.txt disallows fetching it")
+        try:
+            with self.client.stream("GET", url) as response:
+                if response.status_code != 200:
+                    raise FetchError(f"HTTP {response.status_code}")
+                final = str(response.url)
+                if final != url and not self.allowed(final):
+                    raise FetchError(f"redirected to {final}, which robots.txt disallows")
+                body = bytearray()
+                for piece in response.iter_bytes():
+                    body += piece
+                    if len(body) > self.max_bytes:
+                        raise FetchError(f"larger than {self.max_bytes:,} bytes")
+                return bytes(body), final, response.headers.get("content-type", "")
+        except httpx.TooManyRedirects as exc:
+            raise FetchError(f"more than {self.max_redirects} redirects") from exc
+        except httpx.TimeoutException as exc:
+            raise FetchError(f"no answer within {self.timeout:g} s") from exc
+        except httpx.HTTPError as exc:
+            raise FetchError(f"cannot fetch it ({type(exc).__name__}: {exc})") from exc
+
+    def allowed(self, url: str) -> bool:
+        """Whether the site's robots.txt lets this User-Agent fetch `url` (no robots.txt: yes)."""
+        parts = urlsplit(url)
+        site = f"{parts.scheme}://{parts.netloc}"
+        robots = self._robots.get(site)
+        if robots is None:
+            robots = self._robots[site] = self._read_robots(site)
+        return robots.can_fetch(self.user_agent, url)
+
+    def _read_robots(self, site: str) -> urllib.robotparser.RobotFileParser:
+        robots = urllib.robotparser.RobotFileParser(site + "/robots.txt")
+        try:
+            response = self.client.get(site + "/robots.txt")
+        except httpx.HTTPError:
+            robots.parse([])  # unreachable robots.txt: the page fetch will report the real problem
+            return robots
+        if response.status_code in (401, 403):
+            robots.disallow_all = True
+        elif response.status_code >= 400:
+            robots.allow_all = True
+        else:
+            robots.parse(response.text.splitlines())
+        return robots
+
+
+def _kind(url: str, content_type: str) -> str:
+    """The file type a page is read as: its content type first, else its path's suffix."""
+    media = content_type.split(";")[0].strip().lower()
+    if media == "application/pdf":
+        return ".pdf"
+    if media in ("text/html", "application/xhtml+xml"):
+        return ".html"
+    if media in ("text/plain", "text/markdown"):
+        return ".txt"
+    suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
+    return suffix if suffix in (".pdf", ".txt", ".md") else ".html"
+
+
+def _canonical(body: bytes, base: str) -> str | None:
+    """The page's declared canonical URL (<link rel="canonical">), made absolute."""
+    try:
+        soup = BeautifulSoup(body, "html.parser")
+    except Exception:  # a page BeautifulSoup cannot parse has no usable canonical link either
+        return None
+    link = soup.find("link", rel=lambda rel: rel and "canonical" in rel, href=True)
+    return urljoin(base, link["href"]) if link else None
+
+
+def is_url(value: str) -> bool:
+    return value.startswith(("http://", "https://"))

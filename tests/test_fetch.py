@@ -1,0 +1,120 @@
+"""Fetching release pages from a real HTTP server on 127.0.0.1: robots.txt, limits, redirects, failures by URL."""
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from typer.testing import CliRunner
+
+from pressqa.cli import app
+from pressqa.config import get_settings
+from pressqa.fetch import USER_AGENT, Fetcher, FetchError
+from tests.test_pdf import PARAGRAPH_TWO, make_pdf
+
+PAGE = b"""<html><head><title>Acme Bio | Newsroom</title>
+<link rel="canonical" href="/news/acme-phase-2.html"></head><body>
+<div class="cookie-banner">We use cookies. Accept all?</div>
+<nav>Home | Products | Newsroom | Careers</nav>
+<h1>Acme Bio starts Phase 2 trial of AB-101</h1>
+<p>BOSTON, May 2, 2024 -- Acme Bio today announced that its candidate AB-101 entered a Phase 2 trial.</p>
+<p>The company expects first data in 2025, said Jane Roe, its chief executive officer.</p>
+<footer>Copyright Acme Bio. Privacy. Terms.</footer></body></html>"""
+
+
+class Site(BaseHTTPRequestHandler):
+    agents: list[str] = []
+
+    def do_GET(self):  # noqa: N802 (the http.server API)
+        Site.agents.append(self.headers.get("User-Agent", ""))
+        routes = {
+            "/robots.txt": (200, "text/plain", b"User-agent: *\nDisallow: /private/\n"),
+            "/news/release.html": (200, "text/html; charset=utf-8", PAGE),
+            "/private/secret.html": (200, "text/html", PAGE),
+            "/doc.pdf": (
+                200,
+                "application/pdf",
+                make_pdf([["Acme Bio names a chief executive", PARAGRAPH_TWO], ["About Acme"]]),
+            ),
+            "/big": (200, "text/html", b"<p>" + b"x" * 3_000_000 + b"</p>"),
+        }
+        redirects = {"/go": "/news/release.html", "/loop": "/loop", "/to-private": "/private/secret.html"}
+        if self.path in redirects:
+            self.send_response(302)
+            self.send_header("Location", redirects[self.path])
+            self.end_headers()
+            return
+        if self.path == "/slow":
+            time.sleep(2)
+        status, kind, body = routes.get(self.path, (404, "text/plain", b"not found"))
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def site():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture()
+def fetcher():
+    f = Fetcher(timeout=0.5, max_bytes=1_000_000, max_redirects=5)
+    yield f
+    f.close()
+
+
+def test_a_release_page_becomes_a_document_under_its_canonical_url(site, fetcher):
+    (doc,) = fetcher.documents(f"{site}/go")  # through a redirect
+    assert doc.doc_id == doc.url == f"{site}/news/acme-phase-2.html" and doc.source == site.removeprefix("http://")
+    assert doc.title == "Acme Bio starts Phase 2 trial of AB-101" and doc.date == "2024-05-02"
+    assert "Jane Roe" in doc.text and "Careers" not in doc.text and "Copyright" not in doc.text
+    assert Site.agents and all(agent == USER_AGENT for agent in Site.agents)
+
+
+def test_a_pdf_url_is_read_as_a_pdf(site, fetcher):
+    (doc,) = fetcher.documents(f"{site}/doc.pdf")
+    assert doc.title == "Acme Bio names a chief executive" and PARAGRAPH_TWO in doc.text
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/missing", "HTTP 404"),
+        ("/slow", "no answer within 0.5 s"),
+        ("/big", "larger than 1,000,000 bytes"),
+        ("/loop", "more than 5 redirects"),
+        ("/private/secret.html", "robots.txt disallows"),
+        ("/to-private", "robots.txt disallows"),
+    ],
+)
+def test_each_failure_says_why(site, fetcher, path, message):
+    with pytest.raises(FetchError, match=message):
+        fetcher.documents(site + path)
+
+
+def test_only_http_and_https(fetcher):
+    with pytest.raises(FetchError, match="only http"):
+        fetcher.documents("file:///etc/passwd")
+
+
+def test_ingest_takes_urls_reports_failures_by_url_and_refetches_as_unchanged(site, tmp_path, monkeypatch):
+    monkeypatch.setenv("PRESSQA_INDEX_DIR", str(tmp_path / "index"))
+    get_settings.cache_clear()
+    try:
+        first = CliRunner().invoke(app, ["ingest", f"{site}/news/release.html", f"{site}/missing"])
+        assert first.exit_code == 1  # one URL failed: reported, the other indexed
+        assert f"skipped {site}/missing: HTTP 404" in first.output and "1 added" in first.output
+        again = CliRunner().invoke(app, ["ingest", f"{site}/go"])
+        assert again.exit_code == 0 and "0 added, 0 updated, 0 removed, 1 unchanged" in again.output
+    finally:
+        get_settings.cache_clear()
