@@ -100,6 +100,10 @@ class Settings(BaseSettings):
     high_confidence: float = Field(default=0.9, ge=0.0, le=1.0, description="Answers from here on are 'high'.")
     medium_confidence: float = Field(default=0.7, ge=0.0, le=1.0, description="Answers from here on are 'medium'.")
 
+    fetch_timeout: float = Field(default=20.0, gt=0, description="Seconds a web page may take to arrive.")
+    fetch_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, description="Largest web page or PDF fetched.")
+    fetch_max_redirects: int = Field(default=5, ge=0, description="Redirects followed when fetching a page.")
+
     host: str = "127.0.0.1"
     port: int = 8000
     max_question_chars: int = Field(default=1000, ge=1)

@@ -92,7 +92,7 @@ def ingest(
             for root in paths:
                 todo += _plan(index, root, report)
             if urls:
-                todo += _plan_urls(index, urls, fetcher, report)
+                todo += _plan_urls(index, urls, fetcher or fetcher_for(settings), report)
             if preparer is None:
                 prepared: Iterable[Prepared] = prepare(todo, settings, embedder, analyzer, progress)
             else:
@@ -107,12 +107,16 @@ def ingest(
 WEB_ORIGIN = "web"  # releases fetched from URLs: updated when fetched again, never dropped by a folder's sync
 
 
-def _plan_urls(index: Index, urls: list[str], fetcher: "Fetcher | None", report: IngestReport) -> list:
-    """Fetch each URL; (document, hash, origin) for the new or changed releases, failures reported by URL."""
-    from pressqa.fetch import Fetcher, FetchError
+def fetcher_for(settings: Settings) -> "Fetcher":
+    from pressqa.fetch import Fetcher
 
-    own = fetcher is None
-    fetcher = fetcher or Fetcher()
+    return Fetcher(settings.fetch_timeout, settings.fetch_max_bytes, settings.fetch_max_redirects)
+
+
+def _plan_urls(index: Index, urls: list[str], fetcher: "Fetcher", report: IngestReport) -> list:
+    """Fetch each URL; (document, hash, origin) for the new or changed releases, failures reported by URL."""
+    from pressqa.fetch import FetchError
+
     known = index.hashes(WEB_ORIGIN)
     todo = []
     try:
@@ -130,8 +134,7 @@ def _plan_urls(index: Index, urls: list[str], fetcher: "Fetcher | None", report:
                 (report.updated if doc.doc_id in known else report.added).append(doc.doc_id)
                 todo.append((doc, doc_hash, WEB_ORIGIN))
     finally:
-        if own:
-            fetcher.close()
+        fetcher.close()
     return todo
 
 
