@@ -12,6 +12,8 @@ from pressqa.config import get_settings
 from pressqa.fetch import USER_AGENT, Fetcher, FetchError
 from tests.test_pdf import PARAGRAPH_TWO, make_pdf
 
+AUTH = {"Authorization": "Bearer k"}
+
 PAGE = b"""<html><head><title>Acme Bio | Newsroom</title>
 <link rel="canonical" href="/news/acme-phase-2.html"></head><body>
 <div class="cookie-banner">We use cookies. Accept all?</div>
@@ -118,3 +120,51 @@ def test_ingest_takes_urls_reports_failures_by_url_and_refetches_as_unchanged(si
         assert again.exit_code == 0 and "0 added, 0 updated, 0 removed, 1 unchanged" in again.output
     finally:
         get_settings.cache_clear()
+
+
+@pytest.fixture()
+def api(tmp_path, models):
+    """An API with writes enabled over an index of corpus/; settings per test."""
+    from fastapi.testclient import TestClient
+
+    from pressqa.api import create_app
+    from pressqa.ingest import ingest
+    from pressqa.qa import PressQA
+    from tests.conftest import CORPUS, make_settings
+
+    ingest([CORPUS], make_settings(tmp_path), models.embedder, models.analyzer)
+
+    def build(**overrides):
+        settings = make_settings(tmp_path, api_key="k", **overrides)
+        engine = PressQA(settings)
+        engine.embedder, engine.analyzer = models.embedder, models.analyzer
+        return TestClient(create_app(settings, engine))
+
+    return build
+
+
+def test_post_documents_url_is_off_by_default_and_makes_no_request(site, api):
+    Site.agents.clear()
+    with api() as client:
+        response = client.post("/documents", json={"url": f"{site}/news/release.html"}, headers=AUTH)
+    assert response.status_code == 403 and "PRESSQA_API_FETCH_URLS" in response.json()["detail"]
+    assert Site.agents == []  # nothing was fetched
+
+
+def test_post_documents_url_never_reaches_a_private_address_unless_allowed(site, api):
+    Site.agents.clear()
+    with api(api_fetch_urls=True) as client:
+        refused = client.post("/documents", json={"url": f"{site}/news/release.html"}, headers=AUTH)
+    assert refused.status_code == 422 and "private, loopback or reserved" in refused.json()["detail"]
+    assert Site.agents == []  # refused before any request, robots.txt included
+    with api(api_fetch_urls=True, api_fetch_private=True) as client:
+        added = client.post("/documents", json={"url": f"{site}/go", "source": "wire"}, headers=AUTH)
+        assert added.status_code == 201, added.text
+        doc = client.get(f"/documents/{added.json()['doc_id']}").json()
+    assert doc["url"] == f"{site}/news/acme-phase-2.html" and doc["source"] == "wire" and "Jane Roe" in doc["text"]
+
+
+def test_post_documents_needs_text_or_url(api):
+    with api() as client:
+        response = client.post("/documents", json={"title": "no text"}, headers=AUTH)
+    assert response.status_code == 422 and "'text', or a 'url'" in response.text

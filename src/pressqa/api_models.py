@@ -66,11 +66,13 @@ class AskRequest(BaseModel):
 
 
 class DocumentIn(BaseModel):
-    """A release sent as JSON; the text is plain text (upload an .html file to have a page's text taken)."""
+    """A release sent as JSON: its plain text, or (where the server allows it) only a `url` to fetch it from."""
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, description="The release's text.")
+    text: str | None = Field(
+        default=None, min_length=1, description="The release's text; without it, `url` is fetched (if enabled)."
+    )
     doc_id: str | None = Field(
         default=None, min_length=1, max_length=200, description="Id to file it under (default: from its text)."
     )
@@ -81,8 +83,14 @@ class DocumentIn(BaseModel):
 
     @field_validator("text")
     @classmethod
-    def _text(cls, value: str) -> str:
-        return check_text(value)
+    def _text(cls, value: str | None) -> str | None:
+        return None if value is None else check_text(value)
+
+    @model_validator(mode="after")
+    def _text_or_url(self) -> "DocumentIn":
+        if self.text is None and not self.url:
+            raise ValueError("send the release's 'text', or a 'url' to fetch it from")
+        return self
 
     @field_validator("doc_id")
     @classmethod

@@ -4,6 +4,8 @@ A page becomes a `Document` like a local file of the same type (HTML or PDF); it
 URL, so the same release fetched again, or through a redirect, replaces its earlier copy.
 """
 
+import ipaddress
+import socket
 import urllib.robotparser
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -31,6 +33,8 @@ class Fetcher:
     max_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 5
     user_agent: str = USER_AGENT
+    # False for fetches made on a client's behalf (the API): no loopback, private, link-local or reserved address.
+    allow_private: bool = True
     _robots: dict[str, urllib.robotparser.RobotFileParser] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -39,6 +43,7 @@ class Fetcher:
             follow_redirects=True,
             max_redirects=self.max_redirects,
             headers={"User-Agent": self.user_agent},
+            event_hooks={"request": [] if self.allow_private else [_refuse_private]},
         )
 
     def close(self) -> None:
@@ -110,6 +115,23 @@ class Fetcher:
         else:
             robots.parse(response.text.splitlines())
         return robots
+
+
+def _refuse_private(request: httpx.Request) -> None:
+    """Refuse a request (the first, a redirect's, or robots.txt's) to a host that resolves to a non-public address.
+
+    Checked before each request is sent; a host whose DNS answer changes between this check and the
+    connection (DNS rebinding) is not covered.
+    """
+    host = request.url.host
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, request.url.port or 80)}
+    except OSError as exc:
+        raise FetchError(f"cannot resolve {host} ({exc})") from exc
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global or ip.is_multicast:
+            raise FetchError(f"refused: {host} is a private, loopback or reserved address ({address})")
 
 
 def _kind(url: str, content_type: str) -> str:

@@ -5,6 +5,7 @@ import hashlib
 from pathlib import Path
 
 from fastapi import HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -12,12 +13,17 @@ from starlette.datastructures import UploadFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pressqa.api_models import DocumentIn, check_doc_id, check_text
+from pressqa.config import Settings
+from pressqa.fetch import Fetcher, FetchError
 from pressqa.load import LoadError, load_bytes, make_document
 from pressqa.schema import Document
 
 UPLOAD_SUFFIXES = {".txt", ".md", ".html", ".htm", ".pdf"}
 FORM_FIELDS = ("doc_id", "title", "date", "url", "source")
-USAGE = "Send JSON {\"text\": ...} or a multipart/form-data upload with the release in a field named 'file'."
+USAGE = (
+    'Send JSON {"text": ...} (or {"url": ...} where the server fetches URLs) or a multipart/form-data upload '
+    "with the release in a field named 'file'."
+)
 
 
 class BodyLimit:
@@ -64,21 +70,54 @@ async def document_from_request(request: Request) -> Document:
     """The release in a JSON body or a multipart upload; 4xx with a reason for anything else."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json":
-        return _from_json(await request.body())
+        data = _parse_json(await request.body())
+        if data.text is None:
+            return await run_in_threadpool(_from_url, data, request.app.state.engine.settings)
+        return _from_text(data)
     if content_type == "multipart/form-data":
         return await _from_form(request)
     raise HTTPException(status_code=415, detail=f"Unsupported content type {content_type or 'none'!r}. {USAGE}")
 
 
-def _from_json(body: bytes) -> Document:
+def _parse_json(body: bytes) -> DocumentIn:
     try:
-        data = DocumentIn.model_validate_json(body)
+        return DocumentIn.model_validate_json(body)
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from exc
-    doc_id = data.doc_id or f"release-{hashlib.sha256(data.text.encode()).hexdigest()[:16]}"
+
+
+def _from_url(data: DocumentIn, settings: Settings) -> Document:
+    """The release fetched from `data.url` (off by default; never a private address unless allowed)."""
+    if not settings.api_fetch_urls:
+        raise HTTPException(
+            status_code=403, detail="Fetching URLs is off: send the text, or set PRESSQA_API_FETCH_URLS=true."
+        )
+    fetcher = Fetcher(
+        settings.fetch_timeout,
+        min(settings.fetch_max_bytes, settings.max_document_bytes),
+        settings.fetch_max_redirects,
+        allow_private=settings.api_fetch_private,
+    )
+    try:
+        (doc,) = fetcher.documents(str(data.url))
+    except FetchError as exc:
+        raise HTTPException(status_code=422, detail=f"url: {exc}") from exc
+    finally:
+        fetcher.close()
+    if data.doc_id:
+        doc.doc_id = data.doc_id
+    doc.title = data.title or doc.title
+    doc.date = data.date.isoformat() if data.date else doc.date
+    doc.source = data.source or doc.source
+    return doc
+
+
+def _from_text(data: DocumentIn) -> Document:
+    text = data.text or ""
+    doc_id = data.doc_id or f"release-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
     date = data.date.isoformat() if data.date else None
     try:
-        return make_document(data.text, doc_id, data.title, date, data.url, data.source or "api")
+        return make_document(text, doc_id, data.title, date, data.url, data.source or "api")
     except LoadError as exc:
         raise HTTPException(status_code=422, detail=f"text: {exc}") from exc
 
