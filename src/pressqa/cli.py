@@ -63,6 +63,9 @@ def ingest(
         ),
     ] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Ray embedding actors (default: ray_workers).")] = None,
+    feed: Annotated[
+        list[str] | None, typer.Option("--feed", help="An RSS or Atom feed: index its new items (repeat for more).")
+    ] = None,
 ) -> None:
     """Index new and changed releases (.txt, .md, .html, .jsonl, .pdf files, or web pages) and drop deleted ones."""
     from pressqa.fetch import is_url
@@ -76,6 +79,9 @@ def ingest(
             preparer = _ray_preparer(ray, settings, workers, stack) if ray else None
             urls = [p for p in paths or [] if is_url(p)]
             folders = [Path(p) for p in paths or [] if not is_url(p)]
+            if feed and not paths:
+                _index_feeds(feed, settings, engine, force=True)
+                return
             report = run_ingest(
                 folders if paths else [settings.corpus_dir],
                 settings,
@@ -88,14 +94,72 @@ def ingest(
             )
     except IndexNotReady as exc:
         _fail(str(exc))
+    _print_report(report, settings)
+    if feed:
+        _index_feeds(feed, settings, engine, force=True)
+    if report.errors:
+        raise typer.Exit(1)
+
+
+def _print_report(report, settings) -> None:
     for source, reason in report.errors:
         typer.secho(f"skipped {source}: {reason}", err=True, fg=typer.colors.YELLOW)
     typer.echo(
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed, "
         f"{report.unchanged} unchanged; {report.chunks} chunks embedded; index at {settings.index_dir}/"
     )
-    if report.errors:
-        raise typer.Exit(1)
+
+
+def _index_feeds(feeds: list[str], settings, engine, force: bool) -> dict[str, int]:
+    """Poll the feeds (those due, or all with `force`) and index their new items' pages."""
+    from pressqa.feeds import poll_feeds
+    from pressqa.ingest import fetcher_for
+    from pressqa.ingest import ingest as run_ingest
+
+    def index_pages(links: list[str]) -> dict[str, str]:
+        report = run_ingest([], settings, engine.embedder, engine.analyzer, progress=True, urls=links)
+        _print_report(report, settings)
+        return dict(report.errors)
+
+    fetcher = fetcher_for(settings)
+    try:
+        say = lambda message: typer.echo(message, err=True)  # noqa: E731
+        return poll_feeds(
+            feeds, settings.index_dir, index_pages, fetcher, settings.watch_interval, log=say, force=force
+        )
+    finally:
+        fetcher.close()
+
+
+@app.command()
+def watch(
+    once: Annotated[bool, typer.Option(help="One round, then exit (for cron or a test).")] = False,
+) -> None:
+    """Keep the index up to date: poll the feeds and folders in the settings (PRESSQA_WATCH_*) until stopped."""
+    import time
+
+    from pressqa.ingest import ingest as run_ingest
+    from pressqa.qa import PressQA
+
+    settings = get_settings()
+    if not settings.watch_feeds and not settings.watch_folders:
+        _fail("nothing to watch: set PRESSQA_WATCH_FEEDS='[\"https://…/rss\"]' and/or PRESSQA_WATCH_FOLDERS")
+    engine = PressQA(settings)
+    next_folders = 0.0
+    typer.echo(f"watching {len(settings.watch_feeds)} feed(s), {len(settings.watch_folders)} folder(s)", err=True)
+    try:
+        while True:
+            if settings.watch_folders and time.time() >= next_folders:
+                report = run_ingest(settings.watch_folders, settings, engine.embedder, engine.analyzer, progress=True)
+                _print_report(report, settings)
+                next_folders = time.time() + settings.watch_interval
+            if settings.watch_feeds:
+                _index_feeds(settings.watch_feeds, settings, engine, force=False)
+            if once:
+                return
+            time.sleep(min(settings.watch_interval, 60.0))  # feeds come due at their own times (back-off)
+    except KeyboardInterrupt:
+        typer.echo("stopped", err=True)
 
 
 @app.command()

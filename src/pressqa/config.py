@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     fetch_timeout: float = Field(default=20.0, gt=0, description="Seconds a web page may take to arrive.")
     fetch_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, description="Largest web page or PDF fetched.")
     fetch_max_redirects: int = Field(default=5, ge=0, description="Redirects followed when fetching a page.")
+    watch_feeds: list[str] = Field(default=[], description="RSS/Atom feeds `pressqa watch` polls.")
+    watch_folders: list[Path] = Field(default=[], description="Folders `pressqa watch` keeps indexed.")
+    watch_interval: float = Field(default=900.0, ge=1.0, description="Seconds between polls of a feed or folder.")
     # Fetching on a client's behalf is a server-side request forgery risk: off unless asked for, and even then
     # never to this machine or the private network unless that is allowed too.
     api_fetch_urls: bool = Field(default=False, description="Let POST /documents {url} fetch the page.")
