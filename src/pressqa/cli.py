@@ -255,6 +255,26 @@ def _serve_on_ray(address: str, settings, replicas: int, host: str, port: int) -
             typer.echo("stopping the replicas")
 
 
+def _extraction_bench(releases: Path, count: int, out: Path) -> None:
+    from pressqa import bench as b
+    from pressqa.extraction_bench import measure, sample_releases
+
+    if not releases.is_file():
+        _fail(f"no releases at {releases} (give --cluster-releases FILE.jsonl)")
+    result = measure(sample_releases(releases, count))
+    typer.echo(
+        f"{result['pages']} pages from {releases.name}: text token F1 mean {result['text_f1_mean']:.3f} "
+        f"(lowest {result['text_f1_min']:.3f}); title right {result['title_right']:.1%}, "
+        f"date right {result['date_right']:.1%}"
+    )
+    for name, figures in result["by_template"].items():
+        typer.echo(
+            f"  {name}: F1 {figures['text_f1_mean']:.3f} (lowest {figures['text_f1_min']:.3f}), "
+            f"title {figures['title_right']:.0%}, date {figures['date_right']:.0%}"
+        )
+    typer.echo(f"results: {b.save(result, out, prefix='extraction-bench')}", err=True)
+
+
 def _cluster_bench(releases: Path, count: int | None, out: Path) -> None:
     try:
         import ray.data  # noqa: F401
@@ -562,12 +582,19 @@ def bench(
         "../shared/data/releases/doj_releases.jsonl"
     ),
     cluster_count: Annotated[int, typer.Option(min=3, help="Releases taken for --cluster (all with --large).")] = 300,
+    extraction: Annotated[
+        bool, typer.Option(help="Only the page-extraction figures: releases wrapped in page chrome, read back.")
+    ] = False,
+    extraction_count: Annotated[int, typer.Option(min=3, help="Pages built for --extraction.")] = 60,
 ) -> None:
     """Time the query path, ingest, FAISS at scale and memory, each next to its baseline in the same run."""
     import tempfile
 
     if cluster:
         _cluster_bench(cluster_releases, None if large else cluster_count, out)
+        return
+    if extraction:
+        _extraction_bench(cluster_releases, extraction_count, out)
         return
 
     from pressqa import bench as b

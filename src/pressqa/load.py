@@ -102,7 +102,47 @@ def decode_text(raw: bytes) -> str:
 
 
 def html_to_document_fields(html: str) -> dict:
-    """Visible text of an HTML page plus its title and publication date when it declares them."""
+    """The release in an HTML page: its text, title and publication date, without the page's chrome.
+
+    trafilatura finds the article (navigation, cookie banners, related links, share bars and footers go) and
+    htmldate its date from the page's metadata; a page too small for trafilatura to call an article falls back
+    to the whole visible text. Without a declared date the release's dateline gives it (`make_document`).
+    """
+    import trafilatura
+
+    extracted = trafilatura.bare_extraction(
+        html,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        deduplicate=False,
+        # Precision first: on small pages the default mode kept the menu and cut "<b>May 2021</b>." into lines.
+        favor_precision=True,
+        date_extraction_params={"extensive_search": False, "original_date": True},
+    )
+    fallback = _visible_text_fields(html)
+    if extracted is None or not (extracted.text or "").strip():
+        return fallback
+    title = fallback["title"] or extracted.title
+    paragraphs = _without_heading([line.strip() for line in extracted.text.splitlines() if line.strip()], title or "")
+    # One paragraph per line from trafilatura; a blank line between them, as in the other release formats.
+    return {"text": "\n\n".join(paragraphs), "title": title, "date": fallback["date"] or extracted.date}
+
+
+def _without_heading(paragraphs: list[str], title: str) -> list[str]:
+    """The article's paragraphs without its heading block: the title (stored apart, and put before every
+    passage when it is embedded), a label above it ("Press Release") and a bare date line below it."""
+    first = next((i for i, p in enumerate(paragraphs[:3]) if " ".join(p.split()) == " ".join(title.split())), None)
+    if first is None:
+        return paragraphs
+    rest = paragraphs[first + 1 :]
+    if rest and len(rest[0]) <= 40 and parse_date(rest[0]):
+        rest = rest[1:]
+    return rest or paragraphs
+
+
+def _visible_text_fields(html: str) -> dict:
+    """Visible text of an HTML page plus its title (the first h1, else <title>) and declared date."""
     soup = BeautifulSoup(html, "html.parser")
     title = soup.title.get_text(" ", strip=True) if soup.title else None
     date = _html_date(soup)
