@@ -118,23 +118,28 @@ def _plan_urls(index: Index, urls: list[str], fetcher: "Fetcher", report: Ingest
     from pressqa.fetch import FetchError
 
     known = index.hashes(WEB_ORIGIN)
-    todo = []
+    todo: list[tuple[Document, str, str]] = []
     try:
         for url in urls:
             try:
-                docs = fetcher.documents(url)
+                todo += _changed(fetcher.documents(url), known, WEB_ORIGIN, report)
             except FetchError as exc:
                 report.errors.append((url, str(exc)))
-                continue
-            for doc in docs:
-                doc_hash = content_hash(doc)
-                if known.get(doc.doc_id, ("", None))[0] == doc_hash:
-                    report.unchanged += 1
-                    continue
-                (report.updated if doc.doc_id in known else report.added).append(doc.doc_id)
-                todo.append((doc, doc_hash, WEB_ORIGIN))
     finally:
         fetcher.close()
+    return todo
+
+
+def _changed(docs: list[Document], known: dict, origin: str, report: IngestReport) -> list[tuple[Document, str, str]]:
+    """(document, hash, origin) for the releases new or changed against `known` hashes; counted in `report`."""
+    todo = []
+    for doc in docs:
+        doc_hash = content_hash(doc)
+        if known.get(doc.doc_id, ("", None))[0] == doc_hash:
+            report.unchanged += 1
+            continue
+        (report.updated if doc.doc_id in known else report.added).append(doc.doc_id)
+        todo.append((doc, doc_hash, origin))
     return todo
 
 
@@ -144,14 +149,7 @@ def _plan(index: Index, root: Path, report: IngestReport) -> list[tuple[Document
     report.errors += loaded.errors
     origin = str(root.resolve())
     known = index.hashes(origin)
-    todo = []
-    for doc in loaded.documents:
-        doc_hash = content_hash(doc)
-        if known.get(doc.doc_id, ("", None))[0] == doc_hash:
-            report.unchanged += 1
-            continue
-        (report.updated if doc.doc_id in known else report.added).append(doc.doc_id)
-        todo.append((doc, doc_hash, origin))
+    todo = _changed(loaded.documents, known, origin, report)
     seen = {d.doc_id for d in loaded.documents}
     failed = {Path(source).resolve() for source, _ in loaded.errors}
     gone = [d for d, (_, source) in known.items() if d not in seen and not _failed(source, root, failed)]
