@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from pressqa.api import create_app
 from pressqa.config import Settings
-from pressqa.ingest import ingest
-from pressqa.qa import PressQA
+from pressqa.ingest.pipeline import ingest
+from pressqa.service.api import create_app
+from pressqa.service.qa import PressQA
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"

@@ -2,8 +2,8 @@
 
 import threading
 
-from pressqa.analyze import MULTIPROCESS_PARAGRAPHS, Analyzer
-from pressqa.load import load_paths
+from pressqa.ingest.analyze import MULTIPROCESS_PARAGRAPHS, Analyzer
+from pressqa.ingest.load import load_paths
 from tests.conftest import CORPUS
 
 

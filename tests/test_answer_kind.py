@@ -1,4 +1,4 @@
-from pressqa.answer_kind import answer_kind, label_kind
+from pressqa.reader.answer_kind import answer_kind, label_kind
 from pressqa.schema import Answer, Chunk, Span
 
 TEXT = "Judge Paul D. Borman ordered Medicare fraud restitution of $1.2 million on Jan. 13, 2010."

@@ -1,8 +1,8 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from pressqa.api import create_app
-from pressqa.qa import PressQA
+from pressqa.service.api import create_app
+from pressqa.service.qa import PressQA
 
 GOLDEN = "001_dddbf5ee798e36f0.txt"
 

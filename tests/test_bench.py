@@ -1,9 +1,9 @@
 import numpy as np
 from rich.console import Console
 
-from pressqa import bench
-from pressqa.load import load_paths
-from pressqa.report import print_bench
+from pressqa.evaluation import bench
+from pressqa.evaluation.report import print_bench
+from pressqa.ingest.load import load_paths
 from tests.conftest import CORPUS
 
 

@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from pressqa.calibration import (
+from pressqa.reader.calibration import (
     Calibration,
     confidence_band,
     expected_calibration_error,

@@ -1,5 +1,5 @@
-from pressqa.chunk import chunk_document
-from pressqa.load import load_paths, make_document
+from pressqa.ingest.chunk import chunk_document
+from pressqa.ingest.load import load_paths, make_document
 from tests.conftest import CORPUS
 
 

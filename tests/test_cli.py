@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pressqa.api_models import AskResponse
 from pressqa.cli import app
 from pressqa.config import get_settings
+from pressqa.service.api_models import AskResponse
 from tests.conftest import CORPUS
 
 runner = CliRunner()

@@ -5,7 +5,7 @@ from typer.testing import CliRunner
 
 from pressqa.cli import app
 from pressqa.config import Settings, get_settings
-from pressqa.corpus_index import CorpusError, corpus_key
+from pressqa.evaluation.corpus_index import CorpusError, corpus_key
 
 RELEASES = [
     {

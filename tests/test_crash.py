@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from pressqa.index import Index
-from pressqa.ingest import ingest
-from pressqa.qa import PressQA
+from pressqa.ingest.pipeline import ingest
+from pressqa.retrieval.index import Index
+from pressqa.service.qa import PressQA
 from tests.conftest import CORPUS, make_settings
 
 # Runs `pressqa ingest` with one function wrapped to SIGKILL the process on its n-th call.
@@ -40,13 +40,13 @@ app(["ingest"])
 
 # (where to die, on which call, which set survives)
 POINTS = [
-    ("pressqa.ingest:prepare", 1, "old"),  # before anything is written
-    ("pressqa.index:Index.save", 1, "old"),  # changes made, store not committed
-    ("pressqa.index:_atomic_write", 1, "new"),  # store committed, vectors not written
+    ("pressqa.ingest.pipeline:prepare", 1, "old"),  # before anything is written
+    ("pressqa.retrieval.index:Index.save", 1, "old"),  # changes made, store not committed
+    ("pressqa.retrieval.index:_atomic_write", 1, "new"),  # store committed, vectors not written
     ("faiss:write_index", 1, "new"),  # vectors half-written beside the old file
     ("os:replace", 2, "new"),  # old BM25 moved aside, new one not yet in place
-    ("pressqa.index:_atomic_write", 2, "new"),  # everything but the manifest written
-    ("pressqa.index:_fsync_dir", 1, "new"),  # all written, folder not yet synced
+    ("pressqa.retrieval.index:_atomic_write", 2, "new"),  # everything but the manifest written
+    ("pressqa.retrieval.index:_fsync_dir", 1, "new"),  # all written, folder not yet synced
 ]
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from pressqa.dates import dateline_date, parse_date
+from pressqa.ingest.dates import dateline_date, parse_date
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from pressqa.dense import AnnConfig, VectorIndex
-from pressqa.index import Index
+from pressqa.retrieval.dense import AnnConfig, VectorIndex
+from pressqa.retrieval.index import Index
 from pressqa.schema import Chunk, Document, Span
 
 DIM = 16

@@ -5,7 +5,7 @@ from typer.testing import CliRunner
 
 from pressqa.cli import app
 from pressqa.config import get_settings
-from pressqa.evaluate import (
+from pressqa.evaluation.evaluate import (
     EvalInputError,
     Record,
     calibrate,

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from pressqa.extraction_bench import TEMPLATES, measure
-from pressqa.load import _visible_text_fields, html_to_document_fields
+from pressqa.evaluation.extraction_bench import TEMPLATES, measure
+from pressqa.ingest.load import _visible_text_fields, html_to_document_fields
 from pressqa.metrics import f1_score
 
 RELEASE = {

@@ -8,8 +8,8 @@ from typer.testing import CliRunner
 
 from pressqa.cli import app
 from pressqa.config import get_settings
-from pressqa.feeds import FeedStore, poll_feeds
-from pressqa.fetch import Fetcher
+from pressqa.ingest.feeds import FeedStore, poll_feeds
+from pressqa.ingest.fetch import Fetcher
 
 ITEMS = {
     1: "Acme Bio starts Phase 2 trial of AB-101",

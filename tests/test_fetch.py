@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from pressqa.cli import app
 from pressqa.config import get_settings
-from pressqa.fetch import USER_AGENT, Fetcher, FetchError
+from pressqa.ingest.fetch import USER_AGENT, Fetcher, FetchError
 from tests.test_pdf import PARAGRAPH_TWO, make_pdf
 
 AUTH = {"Authorization": "Bearer k"}
@@ -127,9 +127,9 @@ def api(tmp_path, models):
     """An API with writes enabled over an index of corpus/; settings per test."""
     from fastapi.testclient import TestClient
 
-    from pressqa.api import create_app
-    from pressqa.ingest import ingest
-    from pressqa.qa import PressQA
+    from pressqa.ingest.pipeline import ingest
+    from pressqa.service.api import create_app
+    from pressqa.service.qa import PressQA
     from tests.conftest import CORPUS, make_settings
 
     ingest([CORPUS], make_settings(tmp_path), models.embedder, models.analyzer)

@@ -7,9 +7,9 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
-from pressqa.api import create_app
-from pressqa.ingest import ingest
-from pressqa.qa import PressQA
+from pressqa.ingest.pipeline import ingest
+from pressqa.service.api import create_app
+from pressqa.service.qa import PressQA
 from tests.conftest import CORPUS, make_settings
 
 KEY = "fuzz-key"

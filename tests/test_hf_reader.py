@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 
 from pressqa.config import Settings
-from pressqa.hf_reader import TransformersReader
-from pressqa.qa import make_reader
-from pressqa.read import HeuristicReader
-from pressqa.retrieve import Retrieved
+from pressqa.reader.hf_reader import TransformersReader
+from pressqa.reader.read import HeuristicReader
+from pressqa.retrieval.retrieve import Retrieved
 from pressqa.schema import Chunk, Passage, Span
+from pressqa.service.qa import make_reader
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_transformers_reader_returns_document_offsets(tiny_qa_model):
 
 
 def test_reader_is_chosen_by_setting(tiny_qa_model, models):
-    from pressqa.span_reader import LearnedReader
+    from pressqa.reader.span_reader import LearnedReader
 
     assert isinstance(make_reader(Settings(reader="heuristic"), models.embedder), HeuristicReader)
     assert isinstance(make_reader(Settings(reader="learned"), models.embedder), LearnedReader)
@@ -55,7 +55,7 @@ def test_reader_is_chosen_by_setting(tiny_qa_model, models):
 
 
 def test_transformers_reader_plugs_into_the_engine(corpus_engine, tiny_qa_model):
-    from pressqa.qa import PressQA
+    from pressqa.service.qa import PressQA
 
     settings = corpus_engine.settings.model_copy(update={"reader": tiny_qa_model, "no_answer_threshold": 0.0})
     engine = PressQA(settings)

@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from pressqa.index import Index, IndexNotReady
-from pressqa.ingest import ingest
+from pressqa.ingest.pipeline import ingest
+from pressqa.retrieval.index import Index, IndexNotReady
 from tests.conftest import CORPUS
 
 

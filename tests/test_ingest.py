@@ -1,5 +1,5 @@
-from pressqa.index import Index
-from pressqa.ingest import ingest
+from pressqa.ingest.pipeline import ingest
+from pressqa.retrieval.index import Index
 from tests.conftest import CORPUS
 
 

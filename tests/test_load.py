@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from pressqa.load import LoadError, load_file, load_paths, normalize_text
+from pressqa.ingest.load import LoadError, load_file, load_paths, normalize_text
 from tests.conftest import CORPUS
 
 

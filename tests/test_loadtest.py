@@ -1,4 +1,4 @@
-from pressqa.loadtest import run
+from pressqa.evaluation.loadtest import run
 
 
 def test_short_load_run_has_no_errors_and_loses_no_documents(corpus_engine):

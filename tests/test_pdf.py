@@ -3,8 +3,8 @@
 import pytest
 from fpdf import FPDF
 
-from pressqa.load import LoadError, load_bytes, load_paths
-from pressqa.pdf import pdf_text
+from pressqa.ingest.load import LoadError, load_bytes, load_paths
+from pressqa.ingest.pdf import pdf_text
 
 PARAGRAPH_ONE = (
     "BOSTON, May 2, 2024 -- Acme Bio today announced that its candidate AB-101 entered a Phase 2 trial with "

@@ -1,5 +1,5 @@
-from pressqa.qa import reader_first
 from pressqa.schema import Answer, Chunk, Passage
+from pressqa.service.qa import reader_first
 
 
 def _passage(chunk_id: int) -> Passage:
@@ -28,9 +28,9 @@ def test_ask_lists_the_cited_passage_first(corpus_engine):
 
 
 def test_answer_scores_are_calibrated_probabilities_with_a_band(corpus_engine, tmp_path):
-    from pressqa.calibration import Calibration, file_sha256
-    from pressqa.qa import PressQA
-    from pressqa.span_reader import default_weights
+    from pressqa.reader.calibration import Calibration, file_sha256
+    from pressqa.reader.span_reader import default_weights
+    from pressqa.service.qa import PressQA
 
     question = "When did CT041 receive RMAT?"
     raw = corpus_engine.ask(question)

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from pressqa.embed import Embedder
-from pressqa.query_encoder import QueryEncoder
+from pressqa.retrieval.embed import Embedder
+from pressqa.retrieval.query_encoder import QueryEncoder
 
 QUESTIONS = [
     "When did CT041 receive RMAT designation?",

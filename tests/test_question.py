@@ -1,6 +1,6 @@
 import pytest
 
-from pressqa.question import (
+from pressqa.reader.question import (
     AMOUNT,
     COUNT,
     DATE,
@@ -59,7 +59,7 @@ def test_key_terms_are_names_codes_and_acronyms():
 
 
 def test_proper_names_are_the_capitalised_words_that_are_not_acronyms():
-    from pressqa.question import proper_names
+    from pressqa.reader.question import proper_names
 
     assert proper_names("Who is the CEO of Pfizer?") == ("pfizer",)
     assert proper_names("Where is Moderna’s headquarters?") == ("moderna",)

@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from pressqa.qa import PressQA
-from pressqa.question import analyze_question
-from pressqa.read import HeuristicReader, key_coverage, span_fit
-from pressqa.retrieve import Retrieved
+from pressqa.reader.question import analyze_question
+from pressqa.reader.read import HeuristicReader, key_coverage, span_fit
+from pressqa.retrieval.retrieve import Retrieved
 from pressqa.schema import Chunk, Passage, Span
+from pressqa.service.qa import PressQA
 
 GOLDEN = "001_dddbf5ee798e36f0.txt"
 

@@ -1,6 +1,6 @@
 import pytest
 
-from pressqa.retrieve import Filters, Mode, rrf
+from pressqa.retrieval.retrieve import Filters, Mode, rrf
 
 
 def test_rrf_hand_computed():

@@ -5,12 +5,11 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from pressqa.qamr import Sentence
-from pressqa.question import analyze_question
-from pressqa.read import ScoredSentence
-from pressqa.reader_data import Example, build_examples, name_swapped, read_release_qa
-from pressqa.schema import Chunk, Span
-from pressqa.span_reader import (
+from pressqa.reader.qamr import Sentence
+from pressqa.reader.question import analyze_question
+from pressqa.reader.read import ScoredSentence
+from pressqa.reader.reader_data import Example, build_examples, name_swapped, read_release_qa
+from pressqa.reader.span_reader import (
     N_FEATURES,
     LearnedReader,
     _context,
@@ -26,7 +25,8 @@ from pressqa.span_reader import (
     snap_to_words,
     unpack_state,
 )
-from pressqa.train_reader import gather, length_batches, train
+from pressqa.reader.train_reader import gather, length_batches, train
+from pressqa.schema import Chunk, Span
 from tests.test_qamr import write_qamr
 
 
@@ -287,7 +287,7 @@ def test_learned_reader_answers_with_document_offsets(corpus_engine, tiny_weight
     question = "When did CT041 receive RMAT?"
     vector, retrieved, _ = corpus_engine.retrieve(question, 5)
     answers = reader.read(question, vector, retrieved)
-    from pressqa.question import analyze_question
+    from pressqa.reader.question import analyze_question
 
     chosen = reader.selector.best_sentences(analyze_question(question), vector, retrieved)
     order = [next(k for k, s in enumerate(chosen) if s.span == a.sentence) for a in answers]
@@ -301,7 +301,7 @@ def test_learned_reader_answers_with_document_offsets(corpus_engine, tiny_weight
 
 
 def test_release_set_holds_out_what_training_holds_out(shared_data, tmp_path):
-    from pressqa.reader_data import split_texts, write_release_set
+    from pressqa.reader.reader_data import split_texts, write_release_set
 
     questions, releases = write_release_set(shared_data, tmp_path, seed=1, distractors=10)
     rows = [json.loads(line) for line in (tmp_path / "questions.jsonl").read_text().splitlines()]

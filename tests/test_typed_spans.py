@@ -1,9 +1,9 @@
 import numpy as np
 import torch
 
-from pressqa.question import DATE, PERSON_ORG, PHRASE, expected_type
+from pressqa.reader.question import DATE, PERSON_ORG, PHRASE, expected_type
+from pressqa.reader.typed_spans import entity_probability, typed_choice
 from pressqa.schema import Span
-from pressqa.typed_spans import entity_probability, typed_choice
 
 # "[CLS] Judge Paul Borman of WASHINGTON sentenced him" as tokens with sentence-relative offsets.
 SENTENCE = "Judge Paul Borman of WASHINGTON sentenced him"

@@ -4,10 +4,10 @@ import threading
 import pytest
 from fastapi.testclient import TestClient
 
-from pressqa.api import create_app
-from pressqa.index import Index
-from pressqa.ingest import ingest
-from pressqa.qa import PressQA
+from pressqa.ingest.pipeline import ingest
+from pressqa.retrieval.index import Index
+from pressqa.service.api import create_app
+from pressqa.service.qa import PressQA
 from tests.conftest import CORPUS, make_settings
 
 KEY = "test-key-0123456789"

@@ -9,9 +9,9 @@ import time
 import pytest
 import uvicorn
 
-from pressqa.api import create_app
-from pressqa.ingest import ingest
-from pressqa.qa import PressQA
+from pressqa.ingest.pipeline import ingest
+from pressqa.service.api import create_app
+from pressqa.service.qa import PressQA
 from tests.conftest import CORPUS, ROOT, make_settings
 
 expect = pytest.importorskip("playwright.sync_api").expect

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from pressqa.config import get_settings
-from pressqa.index import IndexNotReady
+from pressqa.retrieval.index import IndexNotReady
 
 app = typer.Typer(
     help="Ask questions of press releases; get extractive answers with cited passages.",
@@ -68,9 +68,9 @@ def ingest(
     ] = None,
 ) -> None:
     """Index new and changed releases (.txt, .md, .html, .jsonl, .pdf files, or web pages) and drop deleted ones."""
-    from pressqa.fetch import is_url
-    from pressqa.ingest import ingest as run_ingest
-    from pressqa.qa import PressQA
+    from pressqa.ingest.fetch import is_url
+    from pressqa.ingest.pipeline import ingest as run_ingest
+    from pressqa.service.qa import PressQA
 
     settings = get_settings()
     engine = PressQA(settings)
@@ -112,9 +112,9 @@ def _print_report(report, settings) -> None:
 
 def _index_feeds(feeds: list[str], settings, engine, force: bool) -> dict[str, int]:
     """Poll the feeds (those due, or all with `force`) and index their new items' pages."""
-    from pressqa.feeds import poll_feeds
-    from pressqa.ingest import fetcher_for
-    from pressqa.ingest import ingest as run_ingest
+    from pressqa.ingest.feeds import poll_feeds
+    from pressqa.ingest.pipeline import fetcher_for
+    from pressqa.ingest.pipeline import ingest as run_ingest
 
     def index_pages(links: list[str]) -> dict[str, str]:
         report = run_ingest([], settings, engine.embedder, engine.analyzer, progress=True, urls=links)
@@ -138,8 +138,8 @@ def watch(
     """Keep the index up to date: poll the feeds and folders in the settings (PRESSQA_WATCH_*) until stopped."""
     import time
 
-    from pressqa.ingest import ingest as run_ingest
-    from pressqa.qa import PressQA
+    from pressqa.ingest.pipeline import ingest as run_ingest
+    from pressqa.service.qa import PressQA
 
     settings = get_settings()
     if not settings.watch_feeds and not settings.watch_folders:
@@ -170,8 +170,8 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's /ask response body.")] = False,
 ) -> None:
     """Answer a question from the indexed releases, with cited passages."""
-    from pressqa.api_models import AskRequest, ask_response
-    from pressqa.qa import PressQA
+    from pressqa.service.api_models import AskRequest, ask_response
+    from pressqa.service.qa import PressQA
 
     settings = get_settings()
     try:
@@ -227,7 +227,7 @@ def serve(
         return
     import uvicorn
 
-    from pressqa.api import create_app
+    from pressqa.service.api import create_app
 
     _limit_malloc_arenas()
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
@@ -256,8 +256,8 @@ def _serve_on_ray(address: str, settings, replicas: int, host: str, port: int) -
 
 
 def _extraction_bench(releases: Path, count: int, out: Path) -> None:
-    from pressqa import bench as b
-    from pressqa.extraction_bench import measure, sample_releases
+    from pressqa.evaluation import bench as b
+    from pressqa.evaluation.extraction_bench import measure, sample_releases
 
     if not releases.is_file():
         _fail(f"no releases at {releases} (give --cluster-releases FILE.jsonl)")
@@ -331,12 +331,12 @@ def eval_command(
     ] = None,
 ) -> None:
     """Score answers and retrieval against a question set; write JSON and a report with plots."""
-    from pressqa import evaluate as ev
-    from pressqa.corpus_index import CorpusError, use_corpus_index
-    from pressqa.ingest import ingest as run_ingest
-    from pressqa.qa import PressQA
-    from pressqa.report import print_table, write_outputs
-    from pressqa.retrieve import Mode
+    from pressqa.evaluation import evaluate as ev
+    from pressqa.evaluation.corpus_index import CorpusError, use_corpus_index
+    from pressqa.evaluation.report import print_table, write_outputs
+    from pressqa.ingest.pipeline import ingest as run_ingest
+    from pressqa.retrieval.retrieve import Mode
+    from pressqa.service.qa import PressQA
 
     settings = get_settings()
     try:
@@ -388,9 +388,9 @@ def eval_command(
 
 
 def _fit_calibration(result, path: Path, weights: Path | None) -> None:
-    from pressqa.calibration import fit
-    from pressqa.evaluate import is_right
-    from pressqa.span_reader import default_weights
+    from pressqa.evaluation.evaluate import is_right
+    from pressqa.reader.calibration import fit
+    from pressqa.reader.span_reader import default_weights
 
     scored = [r for r in result.records if r.candidate is not None]
     try:
@@ -404,7 +404,7 @@ def _fit_calibration(result, path: Path, weights: Path | None) -> None:
 
 def _calibrate(result) -> None:
     from pressqa.config import write_env_setting
-    from pressqa.evaluate import calibrate, summarize
+    from pressqa.evaluation.evaluate import calibrate, summarize
 
     before = summarize(result.records, result.threshold)["overall"]["f1"]
     threshold, after = calibrate(result.records)
@@ -447,9 +447,9 @@ def train_reader(
     ] = 0.0,
 ) -> None:
     """Train the learned span reader, printing held-out figures per epoch; rerun to resume after an epoch."""
-    from pressqa.qa import PressQA
-    from pressqa.span_reader import TUNED_LAYERS, default_weights
-    from pressqa.train_reader import SOURCES, gather, train
+    from pressqa.reader.span_reader import TUNED_LAYERS, default_weights
+    from pressqa.reader.train_reader import SOURCES, gather, train
+    from pressqa.service.qa import PressQA
 
     sources = tuple(dict.fromkeys(data or ["qamr"]))
     unknown = [s for s in sources if s not in SOURCES]
@@ -487,7 +487,7 @@ def qamr_set(
     distractors: Annotated[bool, typer.Option(help="Add every other QAMR paragraph, without questions.")] = False,
 ) -> None:
     """Write the reader's held-out QAMR questions as SQuAD 2.0 JSON, for model selection and calibration."""
-    from pressqa.qamr import read_qas, read_sentences, split_by_document, squad_set
+    from pressqa.reader.qamr import read_qas, read_sentences, split_by_document, squad_set
 
     if not (qamr / "wiki-sentences.tsv").exists():
         _fail(f"no QAMR data in {qamr}/ (expected wiki-sentences.tsv, dev.tsv, test.tsv)")
@@ -511,7 +511,7 @@ def release_set(
     distractors: Annotated[int, typer.Option(min=0, help="Other DOJ releases added to the corpus.")] = 950,
 ) -> None:
     """Write the reader's held-out release questions and a corpus to ask them over (selection, calibration)."""
-    from pressqa.reader_data import write_release_set
+    from pressqa.reader.reader_data import write_release_set
 
     if not (shared / "releases" / "qa" / "train.jsonl").exists():
         _fail(f"no release questions in {shared}/releases/qa/ (expected train.jsonl)")
@@ -540,11 +540,11 @@ def load_test(
     ] = None,
 ) -> None:
     """Serve a copy of the index and load it with clients mixing /ask and writes; print errors, latency, memory."""
-    from pressqa.loadtest import run, save
-    from pressqa.report import print_load
+    from pressqa.evaluation.loadtest import run, save
+    from pressqa.evaluation.report import print_load
 
     settings = get_settings()
-    from pressqa.index import read_manifest
+    from pressqa.retrieval.index import read_manifest
 
     try:
         read_manifest(settings.index_dir)
@@ -597,11 +597,11 @@ def bench(
         _extraction_bench(cluster_releases, extraction_count, out)
         return
 
-    from pressqa import bench as b
-    from pressqa.evaluate import EvalInputError, load_questions
-    from pressqa.ingest import ingest as run_ingest
-    from pressqa.qa import PressQA
-    from pressqa.report import print_bench
+    from pressqa.evaluation import bench as b
+    from pressqa.evaluation.evaluate import EvalInputError, load_questions
+    from pressqa.evaluation.report import print_bench
+    from pressqa.ingest.pipeline import ingest as run_ingest
+    from pressqa.service.qa import PressQA
 
     settings = get_settings()
     try:
@@ -646,7 +646,7 @@ def bench(
 @app.command()
 def info() -> None:
     """Show the index's manifest and settings."""
-    from pressqa.index import Index
+    from pressqa.retrieval.index import Index
 
     settings = get_settings()
     try:

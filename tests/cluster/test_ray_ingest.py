@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pressqa.index import Index
-from pressqa.ingest import ingest
+from pressqa.ingest.pipeline import ingest
+from pressqa.retrieval.index import Index
 from tests.conftest import CORPUS, SHARED, make_settings
 
 ray = pytest.importorskip("ray", reason="the cluster extra (pip install 'pressqa[cluster]') is not installed")

@@ -4,13 +4,13 @@ import shutil
 
 import pytest
 
-from pressqa.ingest import ingest
+from pressqa.ingest.pipeline import ingest
 from tests.conftest import CORPUS, make_settings
 
 ray = pytest.importorskip("ray", reason="the cluster extra (pip install 'pressqa[cluster]') is not installed")
 pytest.importorskip("ray.serve")
 
-from pressqa.loadtest import run  # noqa: E402
+from pressqa.evaluation.loadtest import run  # noqa: E402
 
 
 @pytest.fixture(scope="module")

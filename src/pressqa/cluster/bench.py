@@ -8,10 +8,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from pressqa import bench
 from pressqa.config import Settings
-from pressqa.ingest import ingest
-from pressqa.qa import PressQA
+from pressqa.evaluation import bench
+from pressqa.ingest.pipeline import ingest
+from pressqa.service.qa import PressQA
 
 
 def subset(source: Path, out: Path, count: int | None) -> int:
@@ -65,7 +65,7 @@ def ingest_scaling(releases: Path, settings: Settings, root: Path, log=print) ->
 
 def serving(index_dir: Path, clients: int, seconds: float, log=print) -> dict:
     """Questions per second and latency: plain `pressqa serve`, then Ray Serve with 1 and 2 replicas."""
-    from pressqa.loadtest import run
+    from pressqa.evaluation.loadtest import run
 
     out = {}
     for name, ray, replicas in (("plain", None, 1), ("ray_1", "auto", 1), ("ray_2", "auto", 2)):

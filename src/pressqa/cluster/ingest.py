@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from pressqa.config import Settings
-from pressqa.ingest import Prepared, prepare
+from pressqa.ingest.pipeline import Prepared, prepare
 from pressqa.schema import Document
 
 
@@ -23,8 +23,8 @@ class PrepareWorker:
     """A Ray Data actor: spaCy and the model load once; each call prepares a batch of releases."""
 
     def __init__(self, settings: Settings) -> None:
-        from pressqa.analyze import Analyzer
-        from pressqa.embed import Embedder
+        from pressqa.ingest.analyze import Analyzer
+        from pressqa.retrieval.embed import Embedder
 
         self.settings = s = settings
         # One torch thread per actor by default: actors, not threads, are the unit of scaling out.
@@ -44,7 +44,7 @@ class PrepareWorker:
 
 
 class RayPreparer:
-    """Prepares releases on Ray workers; called by `pressqa.ingest.ingest` with the releases to (re)index."""
+    """Prepares releases on Ray workers; called by `pressqa.ingest.pipeline.ingest` with the releases to (re)index."""
 
     def __init__(self, settings: Settings, workers: int | None = None, progress: bool = False) -> None:
         self.settings = settings

@@ -10,8 +10,8 @@ from ray import serve
 from ray.serve.handle import DeploymentHandle
 
 from pressqa.config import Settings
-from pressqa.qa import PressQA
 from pressqa.schema import Document
+from pressqa.service.qa import PressQA
 
 APP_NAME = "pressqa"
 
@@ -56,7 +56,7 @@ class ApiReplica:
         self.writer = writer
 
     def __serve_build_asgi_app__(self):
-        from pressqa.api import create_app
+        from pressqa.service.api import create_app
 
         return create_app(self.settings, ForwardingEngine(self.settings, self.writer))
 

@@ -11,15 +11,13 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from pressqa.analyze import Analyzer
-from pressqa.embed import Embedder
-from pressqa.load import make_document
+from pressqa.ingest.analyze import Analyzer
+from pressqa.ingest.load import make_document
 from pressqa.metrics import exact_match, f1_score
-from pressqa.qamr import QAMRItem, Sentence, read_qas, read_sentences, split_by_document
-from pressqa.reader_data import Example, SpanTable, name_swapped, read_release_qa, read_squad_qa, split_texts
-from pressqa.reader_data import build_examples as text_examples
-from pressqa.schema import Span
-from pressqa.span_reader import (
+from pressqa.reader.qamr import QAMRItem, Sentence, read_qas, read_sentences, split_by_document
+from pressqa.reader.reader_data import Example, SpanTable, name_swapped, read_release_qa, read_squad_qa, split_texts
+from pressqa.reader.reader_data import build_examples as text_examples
+from pressqa.reader.span_reader import (
     TUNED_LAYERS,
     SpanModel,
     best_spans,
@@ -30,6 +28,8 @@ from pressqa.span_reader import (
     pack_state,
     snap_to_words,
 )
+from pressqa.retrieval.embed import Embedder
+from pressqa.schema import Span
 
 BATCH = 64
 

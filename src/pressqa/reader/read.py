@@ -7,8 +7,8 @@ from typing import Protocol
 
 import numpy as np
 
-from pressqa.question import PHRASE, QuestionInfo, analyze_question, stem_words
-from pressqa.retrieve import Retrieved
+from pressqa.reader.question import PHRASE, QuestionInfo, analyze_question, stem_words
+from pressqa.retrieval.retrieve import Retrieved
 from pressqa.schema import Answer, Chunk, Span
 
 _EDGE_PUNCT = " \t\n,;:.!?\"“”‘’'()[]"

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import numpy as np
 
-from pressqa.analyze import Analyzer
-from pressqa.calibration import Calibration, confidence_band, load_calibration
 from pressqa.config import Settings
-from pressqa.embed import Embedder
-from pressqa.index import Index, index_lock
-from pressqa.ingest import add_prepared, prepare
-from pressqa.load import content_hash
-from pressqa.question import analyze_question
-from pressqa.read import HeuristicReader, Reader
-from pressqa.retrieve import Filters, Mode, Retrieved, Retriever, ms
+from pressqa.ingest.analyze import Analyzer
+from pressqa.ingest.load import content_hash
+from pressqa.ingest.pipeline import add_prepared, prepare
+from pressqa.reader.calibration import Calibration, confidence_band, load_calibration
+from pressqa.reader.question import analyze_question
+from pressqa.reader.read import HeuristicReader, Reader
+from pressqa.retrieval.embed import Embedder
+from pressqa.retrieval.index import Index, index_lock
+from pressqa.retrieval.retrieve import Filters, Mode, Retrieved, Retriever, ms
 from pressqa.schema import Answer, Document, Passage
 
 
@@ -47,12 +47,12 @@ def make_reader(settings: Settings, embedder: Embedder) -> Reader:
     if settings.reader == "heuristic":
         return HeuristicReader(settings.reader_sentences)
     if settings.reader == "learned":
-        from pressqa.span_reader import LearnedReader
+        from pressqa.reader.span_reader import LearnedReader
 
         return LearnedReader(
             embedder, settings.reader_weights, settings.learned_reader_sentences, settings.learned_reader_by_score
         )
-    from pressqa.hf_reader import TransformersReader
+    from pressqa.reader.hf_reader import TransformersReader
 
     return TransformersReader(settings.reader)
 
@@ -97,7 +97,7 @@ class PressQA:
         """Maps the learned reader's scores to probabilities of being right; None: scores stay raw."""
         if self.settings.reader != "learned" or not self.settings.calibrate_scores:
             return None
-        from pressqa.span_reader import default_weights
+        from pressqa.reader.span_reader import default_weights
 
         return load_calibration(self.settings.calibration, self.settings.reader_weights or default_weights())
 

@@ -10,12 +10,12 @@ import faiss
 import numpy as np
 
 from pressqa.config import Settings
-from pressqa.dense import AnnConfig, VectorIndex
-from pressqa.embed import passage_text
-from pressqa.index import Index
-from pressqa.ingest import ingest
-from pressqa.load import load_paths
-from pressqa.qa import PressQA
+from pressqa.ingest.load import load_paths
+from pressqa.ingest.pipeline import ingest
+from pressqa.retrieval.dense import AnnConfig, VectorIndex
+from pressqa.retrieval.embed import passage_text
+from pressqa.retrieval.index import Index
+from pressqa.service.qa import PressQA
 
 
 def stats(values: list[float]) -> dict:
@@ -197,7 +197,7 @@ def scale(n: int, efs: list[int], nprobes: list[int], queries: int = 200, ivf: b
 MEMORY_PROBE = """
 import json, sys
 from pressqa.config import Settings
-from pressqa.qa import PressQA
+from pressqa.service.qa import PressQA
 def rss():
     return int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) / 1024
 engine = PressQA(Settings(index_dir=sys.argv[1]))

@@ -17,7 +17,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 
 from pressqa import __version__
-from pressqa.api_models import (
+from pressqa.config import Settings, get_settings
+from pressqa.retrieval.index import IndexNotReady
+from pressqa.service.api_models import (
     AskRequest,
     AskResponse,
     DocumentOut,
@@ -28,10 +30,8 @@ from pressqa.api_models import (
     document_out,
     document_summary,
 )
-from pressqa.config import Settings, get_settings
-from pressqa.index import IndexNotReady
-from pressqa.qa import PressQA
-from pressqa.upload import BodyLimit, document_body_schema, document_from_request
+from pressqa.service.qa import PressQA
+from pressqa.service.upload import BodyLimit, document_body_schema, document_from_request
 
 router = APIRouter()
 STATIC = resources.files("pressqa") / "static"

@@ -6,16 +6,16 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from pressqa.answer_kind import answer_kind
-from pressqa.calibration import RIGHT_F1, expected_calibration_error, reliability
-from pressqa.index import Index
-from pressqa.ingest import add_documents, chunking_settings
-from pressqa.load import content_hash, make_document
+from pressqa.ingest.load import content_hash, make_document
+from pressqa.ingest.pipeline import add_documents, chunking_settings
 from pressqa.metrics import abstention, answer_scores, first_hit_rank, mrr_at_k, percentiles, recall_at_k
 from pressqa.progress import track
-from pressqa.qa import PressQA
-from pressqa.retrieve import Filters, Mode
+from pressqa.reader.answer_kind import answer_kind
+from pressqa.reader.calibration import RIGHT_F1, expected_calibration_error, reliability
+from pressqa.retrieval.index import Index
+from pressqa.retrieval.retrieve import Filters, Mode
 from pressqa.schema import Document, Passage
+from pressqa.service.qa import PressQA
 
 KS = (1, 3, 5, 10)
 

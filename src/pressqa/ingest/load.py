@@ -10,8 +10,8 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
-from pressqa.dates import dateline_date, parse_date
-from pressqa.pdf import PdfError, pdf_text
+from pressqa.ingest.dates import dateline_date, parse_date
+from pressqa.ingest.pdf import PdfError, pdf_text
 from pressqa.schema import Document
 
 SUFFIXES = {".txt", ".md", ".html", ".htm", ".jsonl", ".pdf"}

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from pressqa.analyze import Analysis
+from pressqa.ingest.analyze import Analysis
 from pressqa.schema import Chunk, Document, Span
 
 

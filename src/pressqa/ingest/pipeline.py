@@ -8,18 +8,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from pressqa.analyze import Analyzer
-from pressqa.chunk import chunk_document
 from pressqa.config import Settings
-from pressqa.dense import AnnConfig
-from pressqa.embed import Embedder, passage_text
-from pressqa.index import FORMAT, MANIFEST, Index, index_lock, manifest_json
-from pressqa.load import content_hash, load_paths
+from pressqa.ingest.analyze import Analyzer
+from pressqa.ingest.chunk import chunk_document
+from pressqa.ingest.load import content_hash, load_paths
 from pressqa.progress import on_terminal
+from pressqa.retrieval.dense import AnnConfig
+from pressqa.retrieval.embed import Embedder, passage_text
+from pressqa.retrieval.index import FORMAT, MANIFEST, Index, index_lock, manifest_json
 from pressqa.schema import Chunk, Document
 
 if TYPE_CHECKING:
-    from pressqa.fetch import Fetcher
+    from pressqa.ingest.fetch import Fetcher
 
 
 @dataclass
@@ -108,14 +108,14 @@ WEB_ORIGIN = "web"  # releases fetched from URLs: updated when fetched again, ne
 
 
 def fetcher_for(settings: Settings) -> "Fetcher":
-    from pressqa.fetch import Fetcher
+    from pressqa.ingest.fetch import Fetcher
 
     return Fetcher(settings.fetch_timeout, settings.fetch_max_bytes, settings.fetch_max_redirects)
 
 
 def _plan_urls(index: Index, urls: list[str], fetcher: "Fetcher", report: IngestReport) -> list:
     """Fetch each URL; (document, hash, origin) for the new or changed releases, failures reported by URL."""
-    from pressqa.fetch import FetchError
+    from pressqa.ingest.fetch import FetchError
 
     known = index.hashes(WEB_ORIGIN)
     todo: list[tuple[Document, str, str]] = []

@@ -17,7 +17,7 @@ import numpy as np
 import Stemmer
 
 from pressqa import __version__
-from pressqa.dense import AnnConfig, VectorIndex
+from pressqa.retrieval.dense import AnnConfig, VectorIndex
 from pressqa.schema import Chunk, Document, Span
 
 MANIFEST = "manifest.json"

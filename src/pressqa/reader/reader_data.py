@@ -10,10 +10,10 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pressqa.analyze import Analyzer
-from pressqa.load import make_document
-from pressqa.qamr import Sentence
-from pressqa.question import stem_words
+from pressqa.ingest.analyze import Analyzer
+from pressqa.ingest.load import make_document
+from pressqa.reader.qamr import Sentence
+from pressqa.reader.question import stem_words
 from pressqa.schema import Span
 
 

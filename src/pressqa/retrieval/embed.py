@@ -116,7 +116,7 @@ class Embedder:
         """The ONNX Runtime copy of the model for questions, or None (setting, or it disagrees with torch)."""
         if self.query_backend != "onnx":
             return None
-        from pressqa.query_encoder import QueryEncoder
+        from pressqa.retrieval.query_encoder import QueryEncoder
 
         encoder = QueryEncoder(self.model, self.model_path, self.cache_dir, self.threads)
         try:

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pressqa.config import Settings
-from pressqa.embed import default_cache_dir
-from pressqa.index import FORMAT
-from pressqa.ingest import IngestReport, Preparer, chunking_settings, ingest
-from pressqa.load import discover
-from pressqa.qa import PressQA
+from pressqa.ingest.load import discover
+from pressqa.ingest.pipeline import IngestReport, Preparer, chunking_settings, ingest
+from pressqa.retrieval.embed import default_cache_dir
+from pressqa.retrieval.index import FORMAT
+from pressqa.service.qa import PressQA
 
 COMPLETE = "complete.json"  # written last: an index without it is built again by the next run
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from pressqa.answer_kind import KINDS
-from pressqa.evaluate import KS, EvalResult, calibration_summary, iter_failures
+from pressqa.evaluation.evaluate import KS, EvalResult, calibration_summary, iter_failures
+from pressqa.reader.answer_kind import KINDS
 
 MAX_FAILURES = 40
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from pressqa.question import PHRASE
+from pressqa.reader.question import PHRASE
 from pressqa.schema import Span
 
 

@@ -4,7 +4,7 @@ from functools import cached_property
 
 import numpy as np
 
-from pressqa.retrieve import Retrieved
+from pressqa.retrieval.retrieve import Retrieved
 from pressqa.schema import Answer, Span
 
 

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from pressqa.index import Index
+from pressqa.retrieval.index import Index
 from pressqa.schema import Passage
 
 

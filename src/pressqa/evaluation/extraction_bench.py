@@ -15,7 +15,7 @@ import statistics
 from datetime import date
 from pathlib import Path
 
-from pressqa.load import html_to_document_fields, make_document
+from pressqa.ingest.load import html_to_document_fields, make_document
 from pressqa.metrics import f1_score
 
 

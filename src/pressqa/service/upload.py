@@ -12,11 +12,11 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pressqa.api_models import DocumentIn, check_doc_id, check_text
 from pressqa.config import Settings
-from pressqa.fetch import Fetcher, FetchError
-from pressqa.load import LoadError, load_bytes, make_document
+from pressqa.ingest.fetch import Fetcher, FetchError
+from pressqa.ingest.load import LoadError, load_bytes, make_document
 from pressqa.schema import Document
+from pressqa.service.api_models import DocumentIn, check_doc_id, check_text
 
 UPLOAD_SUFFIXES = {".txt", ".md", ".html", ".htm", ".pdf"}
 FORM_FIELDS = ("doc_id", "title", "date", "url", "source")

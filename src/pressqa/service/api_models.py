@@ -6,9 +6,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pressqa.config import get_settings
-from pressqa.qa import AskResult
-from pressqa.retrieve import Filters, Mode
+from pressqa.retrieval.retrieve import Filters, Mode
 from pressqa.schema import Answer, Document, Passage
+from pressqa.service.qa import AskResult
 
 
 class FiltersIn(BaseModel):

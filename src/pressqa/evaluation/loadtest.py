@@ -181,7 +181,7 @@ def run(
     With `ray` the server is `pressqa serve --ray RAY --replicas N`; `kill_replica_after` seconds into the run
     one replica's process is killed, and `retries` lets clients repeat a failed request as a real client would.
     """
-    from pressqa.index import Index
+    from pressqa.retrieval.index import Index
 
     with tempfile.TemporaryDirectory(prefix="pressqa-load-") as tmp:
         work = Path(tmp) / "index"

@@ -15,7 +15,7 @@ import httpx
 from bs4 import BeautifulSoup
 
 from pressqa import __version__
-from pressqa.load import LoadError, load_bytes
+from pressqa.ingest.load import LoadError, load_bytes
 from pressqa.schema import Document
 
 USER_AGENT = f"PressQA/{__version__} (press-release question answering; respects robots.txt)"

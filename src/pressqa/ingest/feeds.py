@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from pressqa.fetch import Fetcher, FetchError
+from pressqa.ingest.fetch import Fetcher, FetchError
 
 FEEDS_FILE = "feeds.json"
 MAX_SEEN = 5000  # item ids remembered per feed: far more than any feed lists at once

@@ -11,12 +11,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from pressqa.embed import Embedder
-from pressqa.question import PHRASE, QuestionInfo, analyze_question, expected_type, stem_words
-from pressqa.read import HeuristicReader, ScoredSentence, key_coverage
-from pressqa.retrieve import Retrieved
+from pressqa.reader.question import PHRASE, QuestionInfo, analyze_question, expected_type, stem_words
+from pressqa.reader.read import HeuristicReader, ScoredSentence, key_coverage
+from pressqa.reader.typed_spans import typed_choice
+from pressqa.retrieval.embed import Embedder
+from pressqa.retrieval.retrieve import Retrieved
 from pressqa.schema import Answer, Span
-from pressqa.typed_spans import typed_choice
 
 QTYPES = ("what", "which", "who", "when", "where", "why", "how many", "how much", "how", "other")
 WORD_FEATURES = 4  # in the question, of the expected type, in any entity, capitalised

@@ -1,0 +1,1 @@
+"""Evaluation: question sets, reports, benchmarks and the load test."""

@@ -1,0 +1,1 @@
+"""Ingest: reading releases (files, PDFs, web pages, feeds), analysing, chunking and indexing them."""

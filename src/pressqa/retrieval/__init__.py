@@ -1,0 +1,1 @@
+"""Retrieval: embedding, the on-disk index (SQLite, FAISS, BM25) and hybrid search."""

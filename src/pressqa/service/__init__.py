@@ -1,0 +1,1 @@
+"""Service: the question-answering engine and the HTTP API around it."""
