@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from pressqa.evaluation.extraction_bench import TEMPLATES, measure
-from pressqa.ingest.load import _visible_text_fields, html_to_document_fields
+from pressqa.ingest.load import html_to_document_fields, visible_text_fields
 from pressqa.metrics import f1_score
 
 RELEASE = {
@@ -37,7 +37,7 @@ def test_each_template_s_page_reads_back_as_the_release(template):
 def test_trafilatura_beats_the_whole_visible_text_on_chrome_heavy_pages():
     page = TEMPLATES["newsroom"](RELEASE["title"], date(2017, 12, 12), RELEASE["text"])
     article = f1_score(html_to_document_fields(page)["text"], RELEASE["text"])
-    everything = f1_score(_visible_text_fields(page)["text"], RELEASE["text"])
+    everything = f1_score(visible_text_fields(page)["text"], RELEASE["text"])
     assert article > everything + 0.05
 
 

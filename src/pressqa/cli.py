@@ -265,7 +265,8 @@ def _extraction_bench(releases: Path, count: int, out: Path) -> None:
     typer.echo(
         f"{result['pages']} pages from {releases.name}: text token F1 mean {result['text_f1_mean']:.3f} "
         f"(lowest {result['text_f1_min']:.3f}); title right {result['title_right']:.1%}, "
-        f"date right {result['date_right']:.1%}"
+        f"date right {result['date_right']:.1%}; whole visible text (the baseline): F1 "
+        f"{result['baseline_text_f1_mean']:.3f} (lowest {result['baseline_text_f1_min']:.3f})"
     )
     for name, figures in result["by_template"].items():
         typer.echo(

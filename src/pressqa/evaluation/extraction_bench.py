@@ -15,7 +15,7 @@ import statistics
 from datetime import date
 from pathlib import Path
 
-from pressqa.ingest.load import html_to_document_fields, make_document
+from pressqa.ingest.load import html_to_document_fields, make_document, visible_text_fields
 from pressqa.metrics import f1_score
 
 
@@ -110,6 +110,8 @@ def measure(releases: list[dict]) -> dict:
                 "id": release.get("id"),
                 "template": name,
                 "text_f1": round(f1_score(doc.text, release["text"]), 4),
+                # The baseline: the page's whole visible text, as PressQA read pages before trafilatura.
+                "baseline_f1": round(f1_score(visible_text_fields(page)["text"], release["text"]), 4),
                 "title_right": " ".join(doc.title.split()) == " ".join(release["title"].split()),
                 "date_right": doc.date == release["date"],
             }
@@ -121,6 +123,8 @@ def _summary(rows: list[dict]) -> dict:
     return {
         "text_f1_mean": round(statistics.mean(r["text_f1"] for r in rows), 4),
         "text_f1_min": round(min(r["text_f1"] for r in rows), 4),
+        "baseline_text_f1_mean": round(statistics.mean(r["baseline_f1"] for r in rows), 4),
+        "baseline_text_f1_min": round(min(r["baseline_f1"] for r in rows), 4),
         "title_right": round(sum(r["title_right"] for r in rows) / len(rows), 4),
         "date_right": round(sum(r["date_right"] for r in rows) / len(rows), 4),
     }

@@ -12,10 +12,9 @@ from pathlib import PurePosixPath
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-from bs4 import BeautifulSoup
 
 from pressqa import __version__
-from pressqa.ingest.load import LoadError, load_bytes
+from pressqa.ingest.load import LoadError, decode_text, load_bytes, make_document, read_html
 from pressqa.schema import Document
 
 USER_AGENT = f"PressQA/{__version__} (press-release question answering; respects robots.txt)"
@@ -55,10 +54,10 @@ class Fetcher:
         kind = _kind(final_url, content_type)
         try:
             if kind == ".html":
-                canonical = _canonical(body, final_url) or final_url
-                (doc,) = load_bytes(body, "page.html", canonical)
-                doc.url, doc.source = canonical, urlsplit(canonical).netloc
-                return [doc]
+                page = read_html(decode_text(body))
+                url = urljoin(final_url, page.canonical) if page.canonical else final_url
+                fields = {"text": page.text, "title": page.title, "date": page.date}
+                return [make_document(doc_id=url, url=url, source=urlsplit(url).netloc, **fields)]
             (doc,) = load_bytes(body, f"page{kind}", final_url)
         except LoadError as exc:
             raise FetchError(str(exc)) from exc
@@ -145,16 +144,6 @@ def _kind(url: str, content_type: str) -> str:
         return ".txt"
     suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
     return suffix if suffix in (".pdf", ".txt", ".md") else ".html"
-
-
-def _canonical(body: bytes, base: str) -> str | None:
-    """The page's declared canonical URL (<link rel="canonical">), made absolute."""
-    try:
-        soup = BeautifulSoup(body, "html.parser")
-    except Exception:  # a page BeautifulSoup cannot parse has no usable canonical link either
-        return None
-    link = soup.find("link", rel=lambda rel: rel and "canonical" in rel, href=True)
-    return urljoin(base, link["href"]) if link else None
 
 
 def is_url(value: str) -> bool:

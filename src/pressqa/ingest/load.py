@@ -101,8 +101,24 @@ def decode_text(raw: bytes) -> str:
         raise LoadError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
 
 
+@dataclass
+class HtmlRelease:
+    """What an HTML page holds of a release; `canonical` is its declared canonical URL, as written (or None)."""
+
+    text: str
+    title: str | None
+    date: str | None
+    canonical: str | None
+
+
 def html_to_document_fields(html: str) -> dict:
-    """The release in an HTML page: its text, title and publication date, without the page's chrome.
+    """The release in an HTML page as `make_document` fields: text, title and publication date."""
+    page = read_html(html)
+    return {"text": page.text, "title": page.title, "date": page.date}
+
+
+def read_html(html: str) -> HtmlRelease:
+    """The release in an HTML page, without the page's chrome; the page is parsed once for what it declares.
 
     trafilatura finds the article (navigation, cookie banners, related links, share bars and footers go) and
     htmldate its date from the page's metadata; a page too small for trafilatura to call an article falls back
@@ -110,6 +126,8 @@ def html_to_document_fields(html: str) -> dict:
     """
     import trafilatura
 
+    soup = BeautifulSoup(html, "html.parser")
+    title, date, canonical = _declared(soup)
     extracted = trafilatura.bare_extraction(
         html,
         with_metadata=True,
@@ -120,13 +138,12 @@ def html_to_document_fields(html: str) -> dict:
         favor_precision=True,
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
-    fallback = _visible_text_fields(html)
     if extracted is None or not (extracted.text or "").strip():
-        return fallback
-    title = fallback["title"] or extracted.title
+        return HtmlRelease(_visible_text(soup), title, date, canonical)
+    title = title or extracted.title
     paragraphs = _without_heading([line.strip() for line in extracted.text.splitlines() if line.strip()], title or "")
     # One paragraph per line from trafilatura; a blank line between them, as in the other release formats.
-    return {"text": "\n\n".join(paragraphs), "title": title, "date": fallback["date"] or extracted.date}
+    return HtmlRelease("\n\n".join(paragraphs), title, date or extracted.date, canonical)
 
 
 def _without_heading(paragraphs: list[str], title: str) -> list[str]:
@@ -141,24 +158,34 @@ def _without_heading(paragraphs: list[str], title: str) -> list[str]:
     return rest or paragraphs
 
 
-def _visible_text_fields(html: str) -> dict:
-    """Visible text of an HTML page plus its title (the first h1, else <title>) and declared date."""
-    soup = BeautifulSoup(html, "html.parser")
+def _declared(soup: BeautifulSoup) -> tuple[str | None, str | None, str | None]:
+    """(title, date, canonical URL) a page declares: the first h1 outside its chrome, else <title>."""
+    heading = next((h for h in soup.find_all("h1") if not h.find_parent(_DROP_TAGS) and h.get_text(strip=True)), None)
     title = soup.title.get_text(" ", strip=True) if soup.title else None
-    date = _html_date(soup)
+    title = heading.get_text(" ", strip=True) if heading else title
+    link = soup.find("link", rel=lambda rel: rel and "canonical" in rel, href=True)
+    return title, _html_date(soup), link["href"] if link else None
+
+
+def visible_text_fields(html: str) -> dict:
+    """The whole visible text of a page, with its declared title and date: the fallback, and the baseline
+    `pressqa bench --extraction` measures trafilatura against."""
+    soup = BeautifulSoup(html, "html.parser")
+    title, date, _ = _declared(soup)
+    return {"text": _visible_text(soup), "title": title, "date": date}
+
+
+def _visible_text(soup: BeautifulSoup) -> str:
+    """Visible text without scripts, menus, headers and footers; one paragraph per block (changes `soup`)."""
     for tag in soup(_DROP_TAGS):
         tag.decompose()
-    heading = soup.find("h1")
-    if heading and heading.get_text(strip=True):
-        title = heading.get_text(" ", strip=True)
     if soup.title:
         soup.title.decompose()
     for tag in soup.find_all(_BLOCK_TAGS):
         tag.insert_before("\n")
         tag.insert_after("\n")
     lines = (re.sub(r"\s+", " ", line).strip() for line in soup.get_text().splitlines())
-    text = "\n\n".join(line for line in lines if line)
-    return {"text": text, "title": title, "date": date}
+    return "\n\n".join(line for line in lines if line)
 
 
 def _html_date(soup: BeautifulSoup) -> str | None:

@@ -15,7 +15,7 @@ from pressqa.ingest.analyze import Analyzer
 from pressqa.ingest.load import content_hash
 from pressqa.ingest.pipeline import add_prepared, prepare
 from pressqa.reader.calibration import Calibration, confidence_band, load_calibration
-from pressqa.reader.question import analyze_question
+from pressqa.reader.question import proper_names
 from pressqa.reader.read import HeuristicReader, Reader
 from pressqa.retrieval.embed import Embedder
 from pressqa.retrieval.index import Index, index_lock
@@ -154,7 +154,7 @@ class PressQA:
         A release that never names Pfizer does not say who Pfizer's CEO is, however well one of its sentences
         matches "CEO". On the held-out release questions this dropped no right answer.
         """
-        names = analyze_question(question).names
+        names = proper_names(question)  # the reader analysed the question already; only the names are needed here
         if not names or not candidates:
             return candidates
         texts: dict[str, str] = {}
