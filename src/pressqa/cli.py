@@ -113,7 +113,7 @@ def _print_report(report, settings) -> None:
 def _index_feeds(feeds: list[str], settings, engine, force: bool) -> dict[str, int]:
     """Poll the feeds (those due, or all with `force`) and index their new items' pages."""
     from pressqa.ingest.feeds import poll_feeds
-    from pressqa.ingest.pipeline import fetcher_for
+    from pressqa.ingest.fetch import Fetcher
     from pressqa.ingest.pipeline import ingest as run_ingest
 
     def index_pages(links: list[str]) -> dict[str, str]:
@@ -121,7 +121,7 @@ def _index_feeds(feeds: list[str], settings, engine, force: bool) -> dict[str, i
         _print_report(report, settings)
         return dict(report.errors)
 
-    fetcher = fetcher_for(settings)
+    fetcher = Fetcher.from_settings(settings)
     try:
         say = lambda message: typer.echo(message, err=True)  # noqa: E731
         return poll_feeds(

@@ -14,6 +14,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from pressqa import __version__
+from pressqa.config import Settings
 from pressqa.ingest.load import LoadError, decode_text, load_bytes, make_document, read_html
 from pressqa.schema import Document
 
@@ -44,6 +45,12 @@ class Fetcher:
             headers={"User-Agent": self.user_agent},
             event_hooks={"request": [] if self.allow_private else [_refuse_private]},
         )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, allow_private: bool = True, max_bytes: int | None = None) -> "Fetcher":
+        """A fetcher with the `PRESSQA_FETCH_*` limits (`max_bytes` may lower the size limit)."""
+        limit = min(settings.fetch_max_bytes, max_bytes or settings.fetch_max_bytes)
+        return cls(settings.fetch_timeout, limit, settings.fetch_max_redirects, allow_private=allow_private)
 
     def close(self) -> None:
         self.client.close()

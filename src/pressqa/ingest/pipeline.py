@@ -4,22 +4,19 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pressqa.config import Settings
 from pressqa.ingest.analyze import Analyzer
 from pressqa.ingest.chunk import chunk_document
+from pressqa.ingest.fetch import Fetcher, FetchError
 from pressqa.ingest.load import content_hash, load_paths
 from pressqa.progress import on_terminal
 from pressqa.retrieval.dense import AnnConfig
 from pressqa.retrieval.embed import Embedder, passage_text
 from pressqa.retrieval.index import FORMAT, MANIFEST, Index, index_lock, manifest_json
 from pressqa.schema import Chunk, Document
-
-if TYPE_CHECKING:
-    from pressqa.ingest.fetch import Fetcher
 
 
 @dataclass
@@ -76,7 +73,6 @@ def ingest(
     progress: bool = False,
     preparer: Preparer | None = None,
     urls: list[str] | None = None,
-    fetcher: "Fetcher | None" = None,
 ) -> IngestReport:
     """Sync the index with the releases under `paths`; each path is its own origin for deletions.
 
@@ -92,7 +88,7 @@ def ingest(
             for root in paths:
                 todo += _plan(index, root, report)
             if urls:
-                todo += _plan_urls(index, urls, fetcher or fetcher_for(settings), report)
+                todo += _plan_urls(index, urls, Fetcher.from_settings(settings), report)
             if preparer is None:
                 prepared: Iterable[Prepared] = prepare(todo, settings, embedder, analyzer, progress)
             else:
@@ -107,16 +103,10 @@ def ingest(
 WEB_ORIGIN = "web"  # releases fetched from URLs: updated when fetched again, never dropped by a folder's sync
 
 
-def fetcher_for(settings: Settings) -> "Fetcher":
-    from pressqa.ingest.fetch import Fetcher
+def _plan_urls(index: Index, urls: list[str], fetcher: Fetcher, report: IngestReport) -> list:
+    """Fetch each URL; (document, hash, origin) for the new or changed releases, failures reported by URL.
 
-    return Fetcher(settings.fetch_timeout, settings.fetch_max_bytes, settings.fetch_max_redirects)
-
-
-def _plan_urls(index: Index, urls: list[str], fetcher: "Fetcher", report: IngestReport) -> list:
-    """Fetch each URL; (document, hash, origin) for the new or changed releases, failures reported by URL."""
-    from pressqa.ingest.fetch import FetchError
-
+    The fetcher is this run's: it is closed when done."""
     known = index.hashes(WEB_ORIGIN)
     todo: list[tuple[Document, str, str]] = []
     try:

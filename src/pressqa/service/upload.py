@@ -92,11 +92,8 @@ def _from_url(data: DocumentIn, settings: Settings) -> Document:
         raise HTTPException(
             status_code=403, detail="Fetching URLs is off: send the text, or set PRESSQA_API_FETCH_URLS=true."
         )
-    fetcher = Fetcher(
-        settings.fetch_timeout,
-        min(settings.fetch_max_bytes, settings.max_document_bytes),
-        settings.fetch_max_redirects,
-        allow_private=settings.api_fetch_private,
+    fetcher = Fetcher.from_settings(
+        settings, allow_private=settings.api_fetch_private, max_bytes=settings.max_document_bytes
     )
     try:
         (doc,) = fetcher.documents(str(data.url))
