@@ -276,6 +276,36 @@ def _extraction_bench(releases: Path, count: int, out: Path) -> None:
     typer.echo(f"results: {b.save(result, out, prefix='extraction-bench')}", err=True)
 
 
+def _families_bench(releases: Path, count: int, out: Path) -> None:
+    from pressqa.evaluation import bench as b
+    from pressqa.evaluation.families_bench import ingest_throughput, measure
+    from pressqa.ingest.pipeline import family_rule
+    from pressqa.service.qa import PressQA
+
+    if not releases.is_file():
+        _fail(f"no releases at {releases} (give --cluster-releases FILE.jsonl)")
+    settings = get_settings()
+    rule = family_rule(settings.model_copy(update={"families": True}))
+    say = lambda line: typer.echo(line, err=True)  # noqa: E731
+    result = measure(releases, count, rule, say)
+    typer.echo("sweep on the selection pairs (seed 1): threshold, days → precision / recall")
+    for row in result["sweep_seed_1"]:
+        days = "no date test" if row["max_days"] is None else f"≤{row['max_days']} days"
+        typer.echo(f"  {row['threshold']:.1f} {days:>13}: {row['precision']:.3f} / {row['recall']:.3f}")
+    for name, label in (("held_out_seed_2", "held-out pairs (seed 2)"), ("held_out_without_dates", "  without dates")):
+        r = result[name]
+        kinds = ", ".join(f"{k} {v['grouped']}/{v['pairs']} grouped" for k, v in r["by_kind"].items())
+        typer.echo(f"{label}: precision {r['precision']:.3f} recall {r['recall']:.3f} ({kinds})")
+    engine = PressQA(settings)
+    result["throughput"] = t = ingest_throughput(releases, 120, settings, engine.embedder, engine.analyzer, say)
+    typer.echo(
+        f"ingest of {t['releases']} releases: {t['chunks_per_s_on']:.1f} chunks/s with families, "
+        f"{t['chunks_per_s_off']:.1f} without ({t['ratio']:.2f}×); family work {t['family_ms_per_release']:.1f} ms "
+        "per release"
+    )
+    typer.echo(f"results: {b.save(result, out, prefix='families-bench')}", err=True)
+
+
 def _cluster_bench(releases: Path, count: int | None, out: Path) -> None:
     try:
         import ray.data  # noqa: F401
@@ -587,6 +617,12 @@ def bench(
         bool, typer.Option(help="Only the page-extraction figures: releases wrapped in page chrome, read back.")
     ] = False,
     extraction_count: Annotated[int, typer.Option(min=3, help="Pages built for --extraction.")] = 60,
+    families: Annotated[
+        bool, typer.Option(help="Only the release-family figures: labelled re-post pairs, and ingest with and without.")
+    ] = False,
+    families_count: Annotated[
+        int, typer.Option(min=3, help="Releases each pair set is built from (--families).")
+    ] = 400,
 ) -> None:
     """Time the query path, ingest, FAISS at scale and memory, each next to its baseline in the same run."""
     import tempfile
@@ -596,6 +632,9 @@ def bench(
         return
     if extraction:
         _extraction_bench(cluster_releases, extraction_count, out)
+        return
+    if families:
+        _families_bench(cluster_releases, families_count, out)
         return
 
     from pressqa.evaluation import bench as b

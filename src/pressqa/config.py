@@ -50,6 +50,16 @@ class Settings(BaseSettings):
         default="fp16", description="How HNSW stores vectors: float16 takes half the memory at the same recall."
     )
 
+    families: bool = Field(
+        default=True, description="Group re-posts of one release into a family at ingest; answers show one of each."
+    )
+    family_threshold: float = Field(
+        default=0.4, gt=0, le=1, description="Estimated share of word 5-grams two releases of one family share."
+    )
+    family_max_days: int | None = Field(
+        default=7, ge=0, description="Most days between two dated releases of one family; unset: no date test."
+    )
+
     ray_workers: int = Field(default=2, ge=1, description="Embedding actors of a `pressqa ingest --ray` run.")
     ray_worker_threads: int = Field(
         default=1, ge=1, description="CPUs (and torch threads) per Ray embedding actor: actors are what scale out."

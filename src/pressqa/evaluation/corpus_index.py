@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pressqa.config import Settings
 from pressqa.ingest.load import discover
-from pressqa.ingest.pipeline import IngestReport, Preparer, chunking_settings, ingest
+from pressqa.ingest.pipeline import IngestReport, Preparer, chunking_settings, ingest, refresh_families
 from pressqa.retrieval.embed import default_cache_dir
 from pressqa.retrieval.index import FORMAT
 from pressqa.service.qa import PressQA
@@ -61,6 +61,7 @@ def use_corpus_index(
     settings = engine.settings.model_copy(update={"index_dir": folder})
     if (folder / COMPLETE).exists():
         log(f"reusing the corpus index at {folder}/")
+        refresh_families(settings, progress)  # an index built before families, or with another rule
     else:
         log(f"indexing {', '.join(map(str, paths))} at {folder}/ (reused by later runs on the same releases)")
         folder.mkdir(parents=True, exist_ok=True)

@@ -58,6 +58,7 @@ class Record:
     hard: bool | None = None
     answer_kind: str | None = None  # the kind of the best candidate, from the entities it covers
     source: str | None = None  # the gold document, when known
+    cited_family: list[str] = field(default_factory=list)  # the cited release's re-posts: citing one is right
 
     @property
     def answerable(self) -> bool:
@@ -194,6 +195,7 @@ def _evaluate_one(engine: PressQA, item: QAItem, mode: Mode, oracle: bool = Fals
         retrieval_ms=timings["embed"] + timings["retrieve"],
         reader_ms=outcome.timings_ms["read"],
         cited_doc=cited.chunk.doc_id if cited else None,
+        cited_family=[d.doc_id for d in cited.also] if cited else [],
         cited_passage=cited.chunk.text if cited else None,
         retriever_hit_rank=first_hit_rank([_is_hit(p, item) for p in ranked]),
         kind=item.kind,
@@ -204,10 +206,15 @@ def _evaluate_one(engine: PressQA, item: QAItem, mode: Mode, oracle: bool = Fals
 
 
 def _is_hit(passage: Passage, item: QAItem) -> bool:
-    """A passage from the gold document (any document when unknown) that contains a gold answer."""
-    if not item.answers or (item.doc_id and passage.chunk.doc_id != item.doc_id):
+    """A passage from the gold document or one of its re-posts (any document when unknown) with a gold answer."""
+    if not item.answers or (item.doc_id and item.doc_id not in _releases(passage)):
         return False
     return any(answer in passage.chunk.text for answer in item.answers)
+
+
+def _releases(passage: Passage) -> set[str]:
+    """The release a passage comes from and the other releases of its family, which it stands for."""
+    return {passage.chunk.doc_id, *(d.doc_id for d in passage.also)}
 
 
 def summarize(records: list[Record], threshold: float) -> dict:
@@ -294,7 +301,7 @@ def calibration_summary(result: EvalResult) -> dict:
 def _cited_release(records: list[Record]) -> float | None:
     """The share of answerable questions with a known source whose best candidate comes from that release."""
     known = [r for r in records if r.answerable and r.source]
-    return sum(r.cited_doc == r.source for r in known) / len(known) if known else None
+    return sum(r.source in {r.cited_doc, *r.cited_family} for r in known) / len(known) if known else None
 
 
 def _hard(hard: bool) -> str:

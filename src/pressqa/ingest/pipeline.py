@@ -10,6 +10,7 @@ import numpy as np
 from pressqa.config import Settings
 from pressqa.ingest.analyze import Analyzer
 from pressqa.ingest.chunk import chunk_document
+from pressqa.ingest.families import FamilyRule, assign_family, signature
 from pressqa.ingest.fetch import Fetcher, FetchError
 from pressqa.ingest.load import content_hash, load_paths
 from pressqa.progress import on_terminal
@@ -49,6 +50,11 @@ def open_for_writing(settings: Settings, embedder: Embedder, rebuild: bool = Fal
             return index
     chunking = chunking_settings(settings)
     return Index.create(path, settings.model_name, embedder.dimension, chunking, ann_config(settings))
+
+
+def family_rule(settings: Settings) -> FamilyRule | None:
+    """The rule that groups releases into families; None when grouping is off."""
+    return FamilyRule(settings.family_threshold, settings.family_max_days) if settings.families else None
 
 
 def ann_config(settings: Settings) -> AnnConfig:
@@ -93,7 +99,7 @@ def ingest(
                 prepared: Iterable[Prepared] = prepare(todo, settings, embedder, analyzer, progress)
             else:
                 prepared = preparer(todo) if todo else []
-            report.chunks = add_prepared(index, prepared)
+            report.chunks = add_prepared(index, prepared, family_rule(settings), progress)
             index.save()
         finally:
             index.close()  # without save(), closing rolls the store back: nothing half-written stays
@@ -158,6 +164,7 @@ class Prepared:
     chunks: list[Chunk]
     vectors: np.ndarray
     sentence_vectors: list[np.ndarray]
+    signature: np.ndarray  # MinHash of the text: finds the release's family
 
 
 def prepare(
@@ -199,18 +206,53 @@ def prepare(
         for c in chunks:
             per_chunk.append(sentence_vectors[s_pos : s_pos + len(c.sentences)])
             s_pos += len(c.sentences)
-        prepared.append(Prepared(doc, doc_hash, origin, chunks, chunk_vectors[c_pos : c_pos + len(chunks)], per_chunk))
+        vectors_here = chunk_vectors[c_pos : c_pos + len(chunks)]
+        prepared.append(Prepared(doc, doc_hash, origin, chunks, vectors_here, per_chunk, signature(doc.text)))
         c_pos += len(chunks)
     return prepared
 
 
-def add_prepared(index: Index, prepared: Iterable[Prepared]) -> int:
-    """Add prepared releases to `index` (not yet saved); returns the chunk count."""
+def add_prepared(
+    index: Index, prepared: Iterable[Prepared], families: FamilyRule | None = None, progress: bool = False
+) -> int:
+    """Add prepared releases to `index` (not yet saved), each in its family; returns the chunk count."""
+    if families:
+        group_families(index, families, progress)
     chunks = 0
     for p in prepared:
         index.add(p.doc, p.doc_hash, p.chunks, p.vectors, p.sentence_vectors, p.origin)
+        if families:
+            assign_family(index, families, p.doc.doc_id, p.signature, p.doc.date)
         chunks += len(p.chunks)
     return chunks
+
+
+def refresh_families(settings: Settings, progress: bool = False) -> None:
+    """Group the releases of the index at `settings.index_dir` when its families are missing or out of date."""
+    rule = family_rule(settings)
+    if rule is None:
+        return
+    with index_lock(settings.index_dir, exclusive=True):
+        index = Index.load(settings.index_dir, settings.model_name, locked=True)
+        try:
+            if index.manifest.get("families") != rule.describe() or index.ungrouped():
+                group_families(index, rule, progress)
+                index.save()
+        finally:
+            index.close()
+
+
+def group_families(index: Index, rule: FamilyRule, progress: bool = False) -> None:
+    """Bring the stored families in line with `rule`: all regrouped when the rule changed, and the releases in
+    no family yet (an index from before families, or built with them off) grouped, oldest first."""
+    if index.manifest.get("families") != rule.describe():
+        index.clear_families()
+        index.manifest["families"] = rule.describe()  # saved with the index
+    ungrouped = index.ungrouped()
+    if ungrouped and progress:
+        print(f"grouping {len(ungrouped)} releases into families …", file=sys.stderr, flush=True)
+    for doc_id, text, day in ungrouped:
+        assign_family(index, rule, doc_id, signature(text), day)
 
 
 def add_documents(
@@ -222,7 +264,8 @@ def add_documents(
     progress: bool = False,
 ) -> int:
     """Analyse, chunk and embed `docs` and add them to `index` (not yet saved); returns the chunk count."""
-    return add_prepared(index, prepare(docs, settings, embedder, analyzer, progress))
+    prepared = prepare(docs, settings, embedder, analyzer, progress)
+    return add_prepared(index, prepared, family_rule(settings), progress)
 
 
 def _failed(source: str | None, root: Path, failed: set[Path]) -> bool:

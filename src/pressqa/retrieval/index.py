@@ -40,7 +40,16 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS families (
+    doc_id TEXT PRIMARY KEY REFERENCES documents(doc_id), family INTEGER NOT NULL, signature BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS families_family ON families(family);
+CREATE TABLE IF NOT EXISTS family_bands (key INTEGER NOT NULL, doc_id TEXT NOT NULL REFERENCES documents(doc_id));
+CREATE INDEX IF NOT EXISTS family_bands_key ON family_bands(key);
+CREATE INDEX IF NOT EXISTS family_bands_doc ON family_bands(doc_id);
 """
+# The family tables came after format 2 without changing it: an older store gets them empty when opened, and
+# the next write groups its releases (see `pressqa.ingest.pipeline.group_families`).
 
 
 class IndexNotReady(RuntimeError):
@@ -129,8 +138,8 @@ class Index:
             db = _connect(path / STORE)
         manifest["generation"] = _generation(db)
         index = cls(path, manifest, VectorIndex.empty(dimension, AnnConfig.from_manifest(manifest)), db)
-        db.execute("DELETE FROM chunks")  # in the write transaction: undone if we never save
-        db.execute("DELETE FROM documents")
+        for table in ("chunks", "family_bands", "families", "documents"):
+            db.execute(f"DELETE FROM {table}")  # in the write transaction: undone if we never save
         if not (path / MANIFEST).exists():
             index.save()
         return index
@@ -252,10 +261,73 @@ class Index:
             rows = self.db.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,)).fetchall()
             if rows:
                 self.dense.remove(np.array([r[0] for r in rows], dtype=np.int64))
-            self.db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+            for table in ("chunks", "family_bands", "families"):
+                self.db.execute(f"DELETE FROM {table} WHERE doc_id=?", (doc_id,))
             removed += self.db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,)).rowcount
         self._bm25 = self._bm25_ids = None
         return removed
+
+    # ---- release families ----------------------------------------------------------------
+    def set_family(self, doc_id: str, family: int, signature: bytes, bands: list[int]) -> None:
+        """Record a release's family, its MinHash signature and its LSH band keys (not saved yet)."""
+        self.db.execute("INSERT OR REPLACE INTO families VALUES (?,?,?)", (doc_id, family, signature))
+        self.db.execute("DELETE FROM family_bands WHERE doc_id=?", (doc_id,))
+        self.db.executemany("INSERT INTO family_bands VALUES (?,?)", [(key, doc_id) for key in bands])
+
+    def family_candidates(self, bands: list[int]) -> list[tuple[str, bytes, str | None, int]]:
+        """(doc id, signature, date, family) of the releases sharing any of the LSH band keys."""
+        if not bands:
+            return []
+        return self.db.execute(
+            "SELECT f.doc_id, f.signature, d.date, f.family FROM families f JOIN documents d USING(doc_id) "
+            f"WHERE f.doc_id IN (SELECT doc_id FROM family_bands WHERE key IN ({','.join('?' * len(bands))}))",
+            bands,
+        ).fetchall()
+
+    def new_family(self) -> int:
+        return self.db.execute("SELECT COALESCE(MAX(family), -1) + 1 FROM families").fetchone()[0]
+
+    def clear_families(self) -> None:
+        self.db.execute("DELETE FROM family_bands")
+        self.db.execute("DELETE FROM families")
+
+    def ungrouped(self) -> list[tuple[str, str, str | None]]:
+        """(doc id, text, date) of the releases in no family yet, oldest first."""
+        return self.db.execute(
+            "SELECT d.doc_id, d.text, d.date FROM documents d LEFT JOIN families f USING(doc_id) "
+            "WHERE f.doc_id IS NULL ORDER BY d.date, d.doc_id"
+        ).fetchall()
+
+    def families(self, doc_ids: set[str]) -> dict[str, int]:
+        """The family of each of the given releases that has one."""
+        ids = sorted(doc_ids)
+        rows = self.db.execute(f"SELECT doc_id, family FROM families WHERE doc_id IN ({','.join('?' * len(ids))})", ids)
+        return dict(rows.fetchall())
+
+    def family_members(self, families: set[int]) -> dict[int, list[Document]]:
+        """The releases of each family (metadata, text left empty), oldest first."""
+        ids = sorted(families)
+        rows = self.db.execute(
+            "SELECT f.family, d.doc_id, '', d.title, d.date, d.url, d.source FROM families f "
+            f"JOIN documents d USING(doc_id) WHERE f.family IN ({','.join('?' * len(ids))}) ORDER BY d.date, d.doc_id",
+            ids,
+        )
+        members: dict[int, list[Document]] = {}
+        for family, *row in rows:
+            members.setdefault(family, []).append(Document(*row))
+        return members
+
+    def family_of(self, doc_id: str) -> list[Document]:
+        """The other releases of a release's family (metadata), oldest first."""
+        family = self.families({doc_id}).get(doc_id)
+        members = self.family_members({family}).get(family, []) if family is not None else []
+        return [m for m in members if m.doc_id != doc_id]
+
+    def chunk_documents(self, ids: list[int]) -> dict[int, str]:
+        """The document of each chunk, by chunk id."""
+        ids = [int(i) for i in ids]
+        rows = self.db.execute(f"SELECT id, doc_id FROM chunks WHERE id IN ({','.join('?' * len(ids))})", ids)
+        return dict(rows.fetchall())
 
     def _dense_from_store(self, rows: list | None = None) -> VectorIndex:
         """A vector index built from the store's vectors, exact or approximate by its size."""

@@ -57,12 +57,14 @@ class Retriever:
         rrf_k: int = 60,
         rankings: tuple[str, ...] = RANKINGS,
         bm25_weight: float = 1.0,
+        families: bool = True,
     ) -> None:
         self.index = index
         self.candidates = candidates
         self.rrf_k = rrf_k
         self.rankings = rankings  # which rankings hybrid mode fuses; dense and BM25 hits are the pool either way
         self.bm25_weight = bm25_weight
+        self.families = families  # show one release of each family: re-posts would crowd out other releases
 
     def _by_best_sentence(self, query_vector: np.ndarray, ids: set[int]) -> list[int]:
         """Candidates ranked by their single closest sentence: questions usually target one sentence."""
@@ -91,7 +93,7 @@ class Retriever:
             ranked = rrf(self._hybrid_rankings(query_vector, dense, sparse), self.rrf_k, weights)
         else:
             ranked = dense or sparse
-        retrieved = self._passages(ranked[:top_k], dict(dense))
+        retrieved = self._passages(ranked, top_k, dict(dense))
         retrieved.timings_ms = {
             "dense": ms(t1 - t0),
             "bm25": ms(t2 - t1),
@@ -105,14 +107,39 @@ class Retriever:
             rankings["sentence"] = self._by_best_sentence(query_vector, {i for r in rankings.values() for i in r})
         return [rankings[name] for name in self.rankings]
 
-    def _passages(self, ranked: list[tuple[int, float]], dense: dict[int, float]) -> Retrieved:
-        ids = [i for i, _ in ranked]
-        found = self.index.chunks(ids)
+    def _passages(self, ranked: list[tuple[int, float]], top_k: int, dense: dict[int, float]) -> Retrieved:
+        """The `top_k` best passages, of one release per family, each with the family's other releases."""
+        family: dict[str, int] = {}
+        if self.families and ranked:
+            ranked, family = self._one_per_family(ranked, top_k)
+        ranked = ranked[:top_k]
+        found = self.index.chunks([i for i, _ in ranked])
         docs = self.index.metadata({chunk.doc_id for chunk, _ in found.values()})
+        members = self.index.family_members({family[d] for d in docs if d in family}) if family else {}
         passages, vectors = [], {}
         for chunk_id, score in ranked:
             chunk, sentence_vectors = found[chunk_id]
             doc = docs[chunk.doc_id]
-            passages.append(Passage(chunk, doc.title, doc.date, doc.source, float(score), dense.get(chunk_id)))
+            also = [m for m in members.get(family.get(doc.doc_id, -1), []) if m.doc_id != doc.doc_id]
+            passages.append(Passage(chunk, doc.title, doc.date, doc.source, float(score), dense.get(chunk_id), also))
             vectors[chunk_id] = sentence_vectors
         return Retrieved(passages, vectors)
+
+    def _one_per_family(
+        self, ranked: list[tuple[int, float]], top_k: int
+    ) -> tuple[list[tuple[int, float]], dict[str, int]]:
+        """The ranking without the passages of a release whose family has a better-ranked release already.
+
+        A release may still give several passages; its re-posts give none. Returns the families too."""
+        doc_of = self.index.chunk_documents([i for i, _ in ranked])
+        family = self.index.families(set(doc_of.values()))
+        shown: dict[int, str] = {}  # family → the release that stands for it
+        kept = []
+        for chunk_id, score in ranked:
+            doc_id = doc_of[chunk_id]
+            if doc_id in family and shown.setdefault(family[doc_id], doc_id) != doc_id:
+                continue
+            kept.append((chunk_id, score))
+            if len(kept) == top_k:
+                break
+        return kept, family

@@ -74,13 +74,16 @@ def list_documents(engine: Engine) -> list[DocumentSummary]:
         return [document_summary(d) for d in index.documents()]
 
 
-@router.get("/documents/{doc_id:path}", response_model=DocumentOut, summary="One release with its full text")
+@router.get(
+    "/documents/{doc_id:path}", response_model=DocumentOut, summary="One release with its full text and its family"
+)
 def get_document(doc_id: str, engine: Engine) -> DocumentOut:
     with engine.reading() as index:
         doc = index.document(doc_id)
+        family = index.family_of(doc_id) if doc else []
     if doc is None:
         raise HTTPException(status_code=404, detail=f"No document with id {doc_id!r}.")
-    return document_out(doc)
+    return document_out(doc, family)
 
 
 def require_api_key(

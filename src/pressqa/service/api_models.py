@@ -134,6 +134,14 @@ class AnswerOut(BaseModel):
     chunk_id: int | None = Field(default=None, description="The cited passage.")
 
 
+class DocumentSummary(BaseModel):
+    doc_id: str
+    title: str
+    date: str | None
+    url: str | None
+    source: str | None
+
+
 class PassageOut(BaseModel):
     doc_id: str
     chunk_id: int | None
@@ -144,6 +152,10 @@ class PassageOut(BaseModel):
     start: int
     end: int
     score: float = Field(description="Retrieval (fusion) score; the cited passage is listed first regardless.")
+    also_published_by: list[DocumentSummary] = Field(
+        default_factory=list,
+        description="The other releases of this release's family (re-posts elsewhere), shown through this one.",
+    )
 
 
 class AskResponse(BaseModel):
@@ -155,16 +167,11 @@ class AskResponse(BaseModel):
     timings_ms: dict[str, float]
 
 
-class DocumentSummary(BaseModel):
-    doc_id: str
-    title: str
-    date: str | None
-    url: str | None
-    source: str | None
-
-
 class DocumentOut(DocumentSummary):
     text: str
+    family: list[DocumentSummary] = Field(
+        default_factory=list, description="The other releases of its family: the same release posted elsewhere."
+    )
 
 
 class Health(BaseModel):
@@ -199,6 +206,7 @@ def passage_out(p: Passage) -> PassageOut:
         start=c.start,
         end=c.end,
         score=round(p.score, 6),
+        also_published_by=[document_summary(d) for d in p.also],
     )
 
 
@@ -214,5 +222,6 @@ def document_summary(doc: Document) -> DocumentSummary:
     return DocumentSummary(doc_id=doc.doc_id, title=doc.title, date=doc.date, url=doc.url, source=doc.source)
 
 
-def document_out(doc: Document) -> DocumentOut:
-    return DocumentOut(text=doc.text, **document_summary(doc).model_dump())
+def document_out(doc: Document, family: list[Document] | None = None) -> DocumentOut:
+    members = [document_summary(d) for d in family or []]
+    return DocumentOut(text=doc.text, family=members, **document_summary(doc).model_dump())

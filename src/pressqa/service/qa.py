@@ -13,7 +13,7 @@ import numpy as np
 from pressqa.config import Settings
 from pressqa.ingest.analyze import Analyzer
 from pressqa.ingest.load import content_hash
-from pressqa.ingest.pipeline import add_prepared, prepare
+from pressqa.ingest.pipeline import add_prepared, family_rule, prepare
 from pressqa.reader.calibration import Calibration, confidence_band, load_calibration
 from pressqa.reader.question import proper_names
 from pressqa.reader.read import HeuristicReader, Reader
@@ -86,7 +86,9 @@ class PressQA:
     def retriever(self) -> Retriever:
         settings = self.settings
         rankings = tuple(settings.hybrid_rankings)
-        return Retriever(self.index, settings.candidates, settings.rrf_k, rankings, settings.bm25_weight)
+        return Retriever(
+            self.index, settings.candidates, settings.rrf_k, rankings, settings.bm25_weight, settings.families
+        )
 
     @cached_property
     def reader(self) -> Reader:
@@ -175,7 +177,7 @@ class PressQA:
             known = index.document_hash(doc.doc_id)
             if known == doc_hash:  # the same release arrived meanwhile
                 return "unchanged", index.document_chunk_count(doc.doc_id)
-            chunks = add_prepared(index, prepared)
+            chunks = add_prepared(index, prepared, family_rule(self.settings))
         return ("updated" if known else "added"), chunks
 
     def remove_document(self, doc_id: str) -> bool:

@@ -38,6 +38,27 @@ function describe(p) {
   return parts.join(" · ");
 }
 
+// Who published a release: the site of its URL, else its source, else its id.
+function publisher(doc) {
+  if (doc.url) {
+    try { return new URL(doc.url).hostname; } catch (_) { /* not a URL: fall through */ }
+  }
+  return doc.source || doc.doc_id;
+}
+
+// "Also published by …": the other releases of a family, each opening in the release view.
+function renderFamily(members) {
+  const line = el("p", "family", "Also published by ");
+  members.forEach((doc, i) => {
+    const button = el("button", "family-member", publisher(doc));
+    button.type = "button";
+    button.title = [doc.title, doc.date || "undated"].join(" · ");
+    button.addEventListener("click", () => openDocument(doc.doc_id, null, null, button));
+    line.append(...(i ? [", ", button] : [button]));
+  });
+  return line;
+}
+
 function renderPassage(p, answer) {
   const item = el("li", "passage");
   const cited = answer && answer.doc_id === p.doc_id && answer.start >= p.start && answer.end <= p.end;
@@ -52,6 +73,7 @@ function renderPassage(p, answer) {
   if (cited) appendHighlighted(text, p.text, answer.start - p.start, answer.end - p.start);
   else text.textContent = p.text;
   item.append(text);
+  if (p.also_published_by && p.also_published_by.length) item.append(renderFamily(p.also_published_by));
   return item;
 }
 
@@ -142,6 +164,7 @@ async function openDocument(docId, start, end, opener) {
   text.textContent = "Loading…";
   $("doc-title").textContent = "";
   $("doc-meta").textContent = "";
+  $("doc-family").replaceChildren();
   if (!dialog.open) dialog.showModal();
   dialog.returnFocusTo = opener;
   try {
@@ -150,6 +173,7 @@ async function openDocument(docId, start, end, opener) {
     const doc = await response.json();
     $("doc-title").textContent = doc.title || doc.doc_id;
     $("doc-meta").textContent = [doc.date || "undated", doc.source || doc.doc_id].join(" · ");
+    $("doc-family").replaceChildren(...(doc.family && doc.family.length ? [renderFamily(doc.family)] : []));
     text.textContent = "";
     const mark = appendHighlighted(text, doc.text, start, end);
     if (mark) mark.scrollIntoView({ block: "center" });

@@ -1,0 +1,158 @@
+"""Release families: re-posts of one release are grouped at ingest and shown once."""
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from conftest import CORPUS, SHARED, make_settings
+from pressqa.evaluation.families_bench import repost
+from pressqa.ingest.families import FamilyRule, MemoryFamilies, assign_family, signature, similarity
+from pressqa.ingest.pipeline import ingest
+from pressqa.retrieval.index import Index
+from pressqa.schema import Document
+from pressqa.service.api import create_app
+from pressqa.service.qa import PressQA
+
+DOJ = SHARED / "data" / "releases" / "doj_releases.jsonl"
+MODERNA = (CORPUS / "001_dddbf5ee798e36f0.txt").read_text()
+
+
+def _original() -> Document:
+    return Document("moderna", MODERNA, "Moderna and CARsgen join forces", "2023-01-10", "https://biotech.example/n/1")
+
+
+def _later_release() -> Document:
+    """Another release written from the same text two months on: the next step, not a re-post."""
+    text = MODERNA.replace("Moderna", "Moderna Inc.").replace("2022", "2023")
+    return Document(
+        "moderna-update", text, "Moderna and CARsgen: an update", "2023-03-14", "https://biotech.example/n/9"
+    )
+
+
+def test_a_repost_is_similar_and_another_release_is_not():
+    original = _original()
+    copy = repost(original, random.Random(0))
+    other = (CORPUS / "000_141e616ab78fc2e8.txt").read_text()
+    assert copy.title != original.title and copy.text != original.text
+    assert similarity(signature(original.text), signature(copy.text)) >= FamilyRule().threshold
+    assert similarity(signature(original.text), signature(other)) < 0.1
+
+
+def test_dates_weeks_apart_keep_template_twins_apart():
+    rule = FamilyRule(threshold=0.4, max_days=7)
+    assert rule.close_in_time("2023-01-10", "2023-01-17")
+    assert not rule.close_in_time("2023-01-10", "2023-03-14")
+    assert rule.close_in_time(None, "2023-03-14")  # undated: the text decides alone
+    assert FamilyRule(max_days=None).close_in_time("2001-01-01", "2023-03-14")
+
+
+def test_assign_family_groups_reposts_only():
+    original, later = _original(), _later_release()
+    copy = repost(original, random.Random(1))
+    docs = [original, later, copy]
+    store = MemoryFamilies({d.doc_id: d.date for d in docs})
+    for doc in docs:
+        assign_family(store, FamilyRule(), doc.doc_id, signature(doc.text), doc.date)
+    assert store.family[copy.doc_id] == store.family[original.doc_id]
+    assert store.family[later.doc_id] != store.family[original.doc_id]
+    assert similarity(signature(original.text), signature(later.text)) >= 0.4  # only the dates tell them apart
+
+
+@pytest.mark.skipif(not DOJ.exists(), reason="needs ../shared/data/releases/doj_releases.jsonl")
+def test_real_doj_pairs():
+    """Releases the DOJ posted twice on one day are one family; a plea and its sentencing months later are not."""
+    rows = {}
+    with DOJ.open() as handle:
+        for line in handle:
+            row = json.loads(line)
+            if row["pr_number"] in {"12-1461", "10-1453", "10-1031"}:
+                rows.setdefault(row["pr_number"], []).append(row)
+    twice, (sentenced,), (pleaded,) = rows["12-1461"], rows["10-1453"], rows["10-1031"]
+    docs = [Document(r["id"], r["text"], r["title"], r["date"]) for r in [*twice, sentenced, pleaded]]
+    store = MemoryFamilies({d.doc_id: d.date for d in docs})
+    for doc in docs:
+        assign_family(store, FamilyRule(), doc.doc_id, signature(doc.text), doc.date)
+    assert store.family[twice[0]["id"]] == store.family[twice[1]["id"]]
+    assert store.family[sentenced["id"]] != store.family[pleaded["id"]]
+    assert similarity(signature(sentenced["text"]), signature(pleaded["text"])) > 0.6
+
+
+def _write_corpus(folder: Path, docs: list[Document]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [{"id": d.doc_id, "title": d.title, "date": d.date, "url": d.url, "text": d.text} for d in docs]
+    (folder / "releases.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+@pytest.fixture()
+def family_engine(tmp_path, models) -> PressQA:
+    original = _original()
+    copy = repost(original, random.Random(0))
+    copy.url = "https://wire.example/releases/moderna-carsgen"
+    others = [Document(p.stem, p.read_text(), p.stem, None) for p in sorted(CORPUS.glob("00[02]_*.txt"))]
+    settings = make_settings(tmp_path)
+    _write_corpus(settings.corpus_dir, [original, copy, _later_release(), *others])
+    report = ingest([settings.corpus_dir], settings, models.embedder, models.analyzer)
+    assert len(report.added) == 5 and not report.errors
+    engine = PressQA(settings)
+    engine.embedder = models.embedder
+    yield engine
+    engine.close()
+
+
+QUESTION = "Whose mRNA cancer vaccine will be tested with CARsgen's CAR T cell therapy?"
+
+
+def test_ask_shows_one_release_per_family(family_engine):
+    result = family_engine.ask(QUESTION, top_k=5)
+    shown = [p.chunk.doc_id for p in result.passages]
+    assert not {"moderna", "moderna-repost"} <= set(shown)  # never both copies
+    lead = next(p for p in result.passages if p.chunk.doc_id in {"moderna", "moderna-repost"})
+    other = ({"moderna", "moderna-repost"} - {lead.chunk.doc_id}).pop()
+    assert [d.doc_id for d in lead.also] == [other]
+    later = [p for p in result.passages if p.chunk.doc_id == "moderna-update"]
+    assert later and all(not p.also for p in later)  # the later release is its own family
+
+
+def test_families_off_shows_every_copy(family_engine):
+    engine = PressQA(family_engine.settings.model_copy(update={"families": False}))
+    engine.embedder = family_engine.embedder
+    shown = {p.chunk.doc_id for p in engine.ask(QUESTION, top_k=8).passages}
+    assert {"moderna", "moderna-repost"} <= shown
+    engine.close()
+
+
+def test_api_lists_the_family(family_engine):
+    with TestClient(create_app(family_engine.settings, family_engine)) as client:
+        doc = client.get("/documents/moderna").json()
+        assert [m["doc_id"] for m in doc["family"]] == ["moderna-repost"]
+        assert doc["family"][0]["url"] == "https://wire.example/releases/moderna-carsgen"
+        assert client.get("/documents/moderna-update").json()["family"] == []
+        passages = client.post("/ask", json={"question": QUESTION, "top_k": 5}).json()["passages"]
+        lead = next(p for p in passages if p["doc_id"] in {"moderna", "moderna-repost"})
+        assert len(lead["also_published_by"]) == 1
+
+
+def test_removing_a_release_leaves_the_rest_of_its_family(family_engine):
+    assert family_engine.remove_document("moderna")
+    with family_engine.reading() as index:
+        assert index.family_of("moderna-repost") == []
+        assert index.families({"moderna-repost"})  # still grouped, now alone
+
+
+def test_an_index_without_families_is_grouped_at_the_next_ingest(family_engine, models):
+    settings = family_engine.settings
+    family_engine.close()
+    index = Index.load(settings.index_dir)
+    index.clear_families()  # as an index written before families were recorded
+    index.manifest.pop("families")
+    index.save()
+    index.close()
+    report = ingest([settings.corpus_dir], settings, models.embedder, models.analyzer)
+    assert report.unchanged == 5 and not report.added
+    index = Index.load(settings.index_dir)
+    assert [d.doc_id for d in index.family_of("moderna")] == ["moderna-repost"]
+    assert index.manifest["families"] == FamilyRule().describe()
+    index.close()
