@@ -1,5 +1,6 @@
 """The chat page in a real browser: Debian's chromium driven by Playwright, against a real uvicorn server."""
 
+import json
 import re
 import shutil
 import socket
@@ -21,6 +22,17 @@ XSS_RELEASE = (
     'Zyxor Corp. reported revenue of $5 million on May 5, 2022. <img src=x onerror="window.__pwned = 2"> '
     'Read <a href="javascript:window.__pwned = 3">the filing</a> for details.\n'
 )
+WIRE_TITLE = "Moderna and China's CARsgen join forces on cancer therapy | Wire News"
+
+
+def wire_repost() -> str:
+    """The Moderna release re-posted by a wire service: its own headline and boilerplate, the same body."""
+    text = (CORPUS / "001_dddbf5ee798e36f0.txt").read_text()
+    text = f"FOR IMMEDIATE RELEASE\n\n{text}\n\nAbout Wire News\nWire News distributes press releases worldwide."
+    row = {"id": "wire-moderna", "title": WIRE_TITLE, "url": "https://wire.example/moderna-carsgen", "text": text}
+    return json.dumps(row) + "\n"
+
+
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -43,10 +55,11 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def page_server(tmp_path_factory, models):
-    """uvicorn serving the real app over a real index of the corpus plus a release full of markup."""
+    """uvicorn serving the real app over a real index of the corpus, a release full of markup and a re-post."""
     tmp = tmp_path_factory.mktemp("page_server")
     shutil.copytree(CORPUS, tmp / "corpus")
     (tmp / "corpus" / "zyxor.txt").write_text(XSS_RELEASE)
+    (tmp / "corpus" / "wire.jsonl").write_text(wire_repost())
     settings = make_settings(tmp)
     ingest([settings.corpus_dir], settings, models.embedder, models.analyzer)
     engine = PressQA(settings)
@@ -101,6 +114,25 @@ def test_citation_opens_the_release_scrolled_to_the_span(page):
     assert "PackGene is a CRO & CDMO technology company" in full_text  # the whole release, not the passage
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
+
+
+def test_a_reposted_release_is_shown_once_with_its_other_publisher(page):
+    ask(page, "When did CT041 receive RMAT?")
+    answer = page.locator(".turn-answer").last
+    expect(answer.locator(".answer-text")).to_have_text("January 2022")
+    titles = answer.locator(".passage .cite").all_inner_texts()
+    assert sum(t == WIRE_TITLE or t.startswith("Moderna and China’s CARsgen") for t in set(titles)) == 1
+    family = answer.locator(".passage.cited .family")
+    expect(family).to_contain_text("Also published by")
+    member = family.locator(".family-member")
+    expect(member).to_have_count(1)
+    shown_wire = answer.locator(".passage.cited .cite").inner_text() == WIRE_TITLE
+    expect(member).to_have_text("001_dddbf5ee798e36f0.txt" if shown_wire else "wire.example")
+    member.click()  # the other copy opens in the release view, which names the first as its family
+    dialog = page.locator("#doc-view")
+    expect(dialog.locator("#doc-title")).to_have_text(re.compile("Moderna and China"))
+    expect(dialog.locator("#doc-family .family-member")).to_have_count(1)
+    expect(dialog.locator("#doc-text")).to_contain_text("January 2022")
 
 
 def test_keyboard_alone_asks_and_opens_a_citation(page):

@@ -164,7 +164,7 @@ class Prepared:
     chunks: list[Chunk]
     vectors: np.ndarray
     sentence_vectors: list[np.ndarray]
-    signature: np.ndarray  # MinHash of the text: finds the release's family
+    signature: np.ndarray | None  # MinHash of the text, to find the release's family (None: families are off)
 
 
 def prepare(
@@ -207,7 +207,8 @@ def prepare(
             per_chunk.append(sentence_vectors[s_pos : s_pos + len(c.sentences)])
             s_pos += len(c.sentences)
         vectors_here = chunk_vectors[c_pos : c_pos + len(chunks)]
-        prepared.append(Prepared(doc, doc_hash, origin, chunks, vectors_here, per_chunk, signature(doc.text)))
+        sig = signature(doc.text) if settings.families else None
+        prepared.append(Prepared(doc, doc_hash, origin, chunks, vectors_here, per_chunk, sig))
         c_pos += len(chunks)
     return prepared
 
@@ -222,7 +223,8 @@ def add_prepared(
     for p in prepared:
         index.add(p.doc, p.doc_hash, p.chunks, p.vectors, p.sentence_vectors, p.origin)
         if families:
-            assign_family(index, families, p.doc.doc_id, p.signature, p.doc.date)
+            sig = p.signature if p.signature is not None else signature(p.doc.text)
+            assign_family(index, families, p.doc.doc_id, sig, p.doc.date)
         chunks += len(p.chunks)
     return chunks
 
