@@ -9,7 +9,14 @@ from fastapi.testclient import TestClient
 
 from conftest import CORPUS, SHARED, make_settings
 from pressqa.evaluation.families_bench import repost
-from pressqa.ingest.families import FamilyRule, MemoryFamilies, assign_family, signature, similarity
+from pressqa.ingest.families import (
+    FamilyRule,
+    MemoryFamilies,
+    assign_family,
+    fact_changes,
+    signature,
+    similarity,
+)
 from pressqa.ingest.pipeline import ingest
 from pressqa.retrieval.index import Index
 from pressqa.schema import Document
@@ -49,13 +56,36 @@ def test_dates_weeks_apart_keep_template_twins_apart():
     assert FamilyRule(max_days=None).close_in_time("2001-01-01", "2023-03-14")
 
 
+TEMPLATE = (
+    "WASHINGTON - {name}, 45, of {town}, Florida, was sentenced today to {months} months in prison for his role in "
+    "a scheme to defraud Medicare, announced the Department of Justice. According to court documents, {name} "
+    "recruited patients for a home health agency in exchange for kickbacks and billed Medicare for services that "
+    "were never provided. The case was investigated by the FBI and the Office of Inspector General.\n\n"
+    "The sentence was imposed by U.S. District Judge Patricia Seitz, who also ordered restitution."
+)
+
+
+def test_fact_changes_tell_a_repost_from_a_template_twin():
+    release = TEMPLATE.format(name="John Smith", town="Miami", months=57)
+    repost = (
+        "FOR IMMEDIATE RELEASE\n\n"
+        + release.replace("recruited", "recruted").replace("announced", "said")
+        + "\n\nAbout Wire News\nWire News carries releases from 2,000 agencies. Contact: +1 202 555 0100"
+    )
+    twin = TEMPLATE.format(name="Maria Lopez", town="Hialeah", months=51)
+    assert fact_changes(release, repost) == 0  # boilerplate at the ends, a typo and a synonym: no fact
+    assert fact_changes(release, twin) >= 3  # another name (twice), town and sentence
+    assert fact_changes(release, TEMPLATE.format(name="John Smith", town="Miami", months=75)) == 1
+    assert fact_changes(release, "Something else entirely, said Acme Corp.") > 0  # nothing to align on
+
+
 def test_assign_family_groups_reposts_only():
     original, later = _original(), _later_release()
     copy = repost(original, random.Random(1))
     docs = [original, later, copy]
-    store = MemoryFamilies({d.doc_id: d.date for d in docs})
+    store = MemoryFamilies({d.doc_id: d.date for d in docs}, {d.doc_id: d.text for d in docs})
     for doc in docs:
-        assign_family(store, FamilyRule(), doc.doc_id, signature(doc.text), doc.date)
+        assign_family(store, FamilyRule(), doc.doc_id, signature(doc.text), doc.date, doc.text)
     assert store.family[copy.doc_id] == store.family[original.doc_id]
     assert store.family[later.doc_id] != store.family[original.doc_id]
     assert similarity(signature(original.text), signature(later.text)) >= 0.4  # only the dates tell them apart
@@ -63,7 +93,8 @@ def test_assign_family_groups_reposts_only():
 
 @pytest.mark.skipif(not DOJ.exists(), reason="needs ../shared/data/releases/doj_releases.jsonl")
 def test_real_doj_pairs():
-    """Releases the DOJ posted twice on one day are one family; a plea and its sentencing months later are not."""
+    """A release the DOJ posted twice is one family; a plea and its sentencing months later are not, nor are two
+    releases of one template a day apart."""
     rows = {}
     with DOJ.open() as handle:
         for line in handle:
@@ -72,9 +103,9 @@ def test_real_doj_pairs():
                 rows.setdefault(row["pr_number"], []).append(row)
     twice, (sentenced,), (pleaded,) = rows["12-1461"], rows["10-1453"], rows["10-1031"]
     docs = [Document(r["id"], r["text"], r["title"], r["date"]) for r in [*twice, sentenced, pleaded]]
-    store = MemoryFamilies({d.doc_id: d.date for d in docs})
+    store = MemoryFamilies({d.doc_id: d.date for d in docs}, {d.doc_id: d.text for d in docs})
     for doc in docs:
-        assign_family(store, FamilyRule(), doc.doc_id, signature(doc.text), doc.date)
+        assign_family(store, FamilyRule(), doc.doc_id, signature(doc.text), doc.date, doc.text)
     assert store.family[twice[0]["id"]] == store.family[twice[1]["id"]]
     assert store.family[sentenced["id"]] != store.family[pleaded["id"]]
     assert similarity(signature(sentenced["text"]), signature(pleaded["text"])) > 0.6
@@ -122,6 +153,11 @@ def test_families_off_shows_every_copy(family_engine):
     shown = {p.chunk.doc_id for p in engine.ask(QUESTION, top_k=8).passages}
     assert {"moderna", "moderna-repost"} <= shown
     engine.close()
+
+
+def test_info_counts_the_shared_families(family_engine):
+    with family_engine.reading() as index:
+        assert index.shared_families() == {"families": 1, "releases": 2}
 
 
 def test_api_lists_the_family(family_engine):

@@ -288,14 +288,24 @@ def _families_bench(releases: Path, count: int, out: Path) -> None:
     rule = family_rule(settings.model_copy(update={"families": True}))
     say = lambda line: typer.echo(line, err=True)  # noqa: E731
     result = measure(releases, count, rule, say)
-    typer.echo("sweep on the selection pairs (seed 1): threshold, days → precision / recall")
+    typer.echo("sweep on the selection pairs (seed 1): threshold, days, fact changes allowed → precision / recall")
     for row in result["sweep_seed_1"]:
         days = "no date test" if row["max_days"] is None else f"≤{row['max_days']} days"
-        typer.echo(f"  {row['threshold']:.1f} {days:>13}: {row['precision']:.3f} / {row['recall']:.3f}")
-    for name, label in (("held_out_seed_2", "held-out pairs (seed 2)"), ("held_out_without_dates", "  without dates")):
+        facts = "no fact test" if row["max_fact_changes"] > 100 else f"≤{row['max_fact_changes']} fact changes"
+        typer.echo(f"  {row['threshold']:.1f} {days:>13} {facts:>17}: {row['precision']:.3f} / {row['recall']:.3f}")
+    for name, label in (
+        ("held_out_seed_2", "held-out pairs (seed 2)"),
+        ("held_out_without_facts", "  without the fact test"),
+        ("held_out_without_dates", "  without the date test"),
+        ("collection_twins", "near-twins of the whole collection"),
+        ("collection_twins_without_facts", "  without the fact test"),
+    ):
         r = result[name]
         kinds = ", ".join(f"{k} {v['grouped']}/{v['pairs']} grouped" for k, v in r["by_kind"].items())
-        typer.echo(f"{label}: precision {r['precision']:.3f} recall {r['recall']:.3f} ({kinds})")
+        typer.echo(
+            f"{label}: precision {r['precision']:.3f} recall {r['recall']:.3f} "
+            f"({r['positives']} same-release pairs; {kinds})"
+        )
     engine = PressQA(settings)
     result["throughput"] = t = ingest_throughput(releases, 120, settings, engine.embedder, engine.analyzer, say)
     typer.echo(
@@ -693,7 +703,10 @@ def info() -> None:
         index = Index.load(settings.index_dir)
     except IndexNotReady as exc:
         _fail(str(exc))
-    typer.echo(json.dumps({"index_dir": str(settings.index_dir), **index.manifest}, indent=2))
+    shared = index.shared_families()
+    typer.echo(
+        json.dumps({"index_dir": str(settings.index_dir), **index.manifest, "shared_families": shared}, indent=2)
+    )
     index.close()
 
 

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     family_max_days: int | None = Field(
         default=7, ge=0, description="Most days between two dated releases of one family; unset: no date test."
     )
+    family_max_fact_changes: int = Field(
+        default=0, ge=0, description="Names or figures a release of a family may have where another has others."
+    )
 
     ray_workers: int = Field(default=2, ge=1, description="Embedding actors of a `pressqa ingest --ray` run.")
     ray_worker_threads: int = Field(

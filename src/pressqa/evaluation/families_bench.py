@@ -184,9 +184,9 @@ def decide(pairs: list[Pair], rule: FamilyRule, seed: int = 0) -> list[bool]:
     signatures = {doc_id: signature(doc.text) for doc_id, doc in docs.items()}
     order = sorted(docs)
     random.Random(seed).shuffle(order)
-    store = MemoryFamilies({doc_id: doc.date for doc_id, doc in docs.items()})
+    store = MemoryFamilies({i: d.date for i, d in docs.items()}, {i: d.text for i, d in docs.items()})
     for doc_id in order:
-        assign_family(store, rule, doc_id, signatures[doc_id], docs[doc_id].date)
+        assign_family(store, rule, doc_id, signatures[doc_id], docs[doc_id].date, docs[doc_id].text)
     return [store.family[p.a.doc_id] == store.family[p.b.doc_id] for p in pairs]
 
 
@@ -208,13 +208,41 @@ def scores(pairs: list[Pair], decided: list[bool]) -> dict:
     }
 
 
-def sweep(pairs: list[Pair], thresholds: list[float], windows: list[int | None]) -> list[dict]:
-    """The figures for each (threshold, date window) on the given pairs."""
+NO_FACT_TEST = 10**6  # max_fact_changes that lets any release through
+
+
+def sweep(pairs: list[Pair], thresholds: list[float], windows: list[int | None], facts: list[int]) -> list[dict]:
+    """The figures for each (threshold, date window, fact changes allowed) on the given pairs."""
     return [
-        {"threshold": t, "max_days": w, **scores(pairs, decide(pairs, FamilyRule(t, w)))}
+        {"threshold": t, "max_days": w, "max_fact_changes": f, **scores(pairs, decide(pairs, FamilyRule(t, w, f)))}
         for t in thresholds
         for w in windows
+        for f in facts
     ]
+
+
+def collection_twins(releases: Path, rule: FamilyRule) -> list[Pair]:
+    """Every pair of releases in the collection that passes the rule's text and date tests: real near-twins.
+
+    Labelled by the DOJ release number (or the same title on the same day): most are template twins, a few
+    are one release posted twice. Only the facts test can tell them apart."""
+    rows = [json.loads(line) for line in releases.read_text().splitlines() if line.strip()]
+    store = MemoryFamilies({r["id"]: r.get("date") for r in rows}, {})
+    sigs = {r["id"]: signature(r["text"]) for r in rows}
+    for r in rows:
+        store.set_family(r["id"], 0, sigs[r["id"]].tobytes(), rule.bands(sigs[r["id"]]))
+    by_id, pairs, seen = {r["id"]: r for r in rows}, [], set()
+    for r in rows:
+        for other, _, day, _ in store.family_candidates(rule.bands(sigs[r["id"]])):
+            key = tuple(sorted((r["id"], other)))
+            if other == r["id"] or key in seen:
+                continue
+            seen.add(key)
+            close = similarity(sigs[r["id"]], sigs[other]) >= rule.threshold
+            if close and rule.close_in_time(r.get("date"), day):
+                same = bool(_same_release(r, by_id[other]))
+                pairs.append(Pair(_document(r), _document(by_id[other]), same, "collection near-twin"))
+    return pairs
 
 
 def similarities(pairs: list[Pair]) -> list[float]:
@@ -223,19 +251,31 @@ def similarities(pairs: list[Pair]) -> list[float]:
 
 
 def measure(releases: Path, count: int, rule: FamilyRule, log: Callable[[str], None]) -> dict:
-    """Choose on one draw of pairs (a sweep), report the configured rule on another draw of other releases."""
+    """Choose on one draw of pairs (a sweep), report the configured rule on another draw of other releases,
+    and on every near-twin pair of the whole collection."""
     log(f"building pairs from {count} releases for the sweep (seed 1) …")
     selection = build_pairs(releases, count, seed=1)
-    grid = sweep(selection, [0.3, 0.4, 0.5, 0.6], [3, 7, 30, None])
+    grid = sweep(selection, [0.3, 0.4, 0.5], [3, 7, None], [0, 1, NO_FACT_TEST])
     log(f"building pairs from {count} other releases for the figures (seed 2) …")
     held_out = build_pairs(releases, count, seed=2)
+    log("finding the near-twins of the whole collection …")
+    twins = collection_twins(releases, rule)
+    loose = FamilyRule(rule.threshold, rule.max_days, NO_FACT_TEST)
     return {
         "releases": str(releases),
         "rule": rule.describe(),
         "sweep_seed_1": grid,
         "held_out_seed_2": scores(held_out, decide(held_out, rule)),
-        "held_out_without_dates": scores(held_out, decide(held_out, FamilyRule(rule.threshold, None))),
+        "held_out_without_facts": scores(held_out, decide(held_out, loose)),
+        "held_out_without_dates": scores(held_out, decide(held_out, FamilyRule(rule.threshold, None, 0))),
+        "collection_twins": scores(twins, decide_pairs(twins, rule)),
+        "collection_twins_without_facts": scores(twins, decide_pairs(twins, loose)),
     }
+
+
+def decide_pairs(pairs: list[Pair], rule: FamilyRule) -> list[bool]:
+    """Each pair decided on its own (for pairs that share releases, where one family store would chain them)."""
+    return [decide([p], rule)[0] for p in pairs]
 
 
 def ingest_throughput(releases: Path, count: int, settings, embedder, analyzer, log: Callable[[str], None]) -> dict:
@@ -249,7 +289,7 @@ def ingest_throughput(releases: Path, count: int, settings, embedder, analyzer, 
     import tempfile
     import time
 
-    from pressqa.ingest.pipeline import group_families, ingest
+    from pressqa.ingest.pipeline import family_rule, group_families, ingest
     from pressqa.retrieval.index import Index
 
     rows = [json.loads(line) for line in releases.read_text().splitlines()[:count]]
@@ -271,7 +311,7 @@ def ingest_throughput(releases: Path, count: int, settings, embedder, analyzer, 
             log(f"ingest {count} releases, families {'on' if on else 'off'}: {report.chunks / seconds:.1f} chunks/s")
         index = Index.load(Path(tmp) / "index-0")
         started = time.perf_counter()
-        group_families(index, FamilyRule(settings.family_threshold, settings.family_max_days))
+        group_families(index, family_rule(settings.model_copy(update={"families": True})))
         family_s = time.perf_counter() - started
         index.close()
     rate = {on: sum(c for _, c in r) / sum(t for t, _ in r) for on, r in runs.items()}

@@ -54,7 +54,9 @@ def open_for_writing(settings: Settings, embedder: Embedder, rebuild: bool = Fal
 
 def family_rule(settings: Settings) -> FamilyRule | None:
     """The rule that groups releases into families; None when grouping is off."""
-    return FamilyRule(settings.family_threshold, settings.family_max_days) if settings.families else None
+    if not settings.families:
+        return None
+    return FamilyRule(settings.family_threshold, settings.family_max_days, settings.family_max_fact_changes)
 
 
 def ann_config(settings: Settings) -> AnnConfig:
@@ -224,7 +226,7 @@ def add_prepared(
         index.add(p.doc, p.doc_hash, p.chunks, p.vectors, p.sentence_vectors, p.origin)
         if families:
             sig = p.signature if p.signature is not None else signature(p.doc.text)
-            assign_family(index, families, p.doc.doc_id, sig, p.doc.date)
+            assign_family(index, families, p.doc.doc_id, sig, p.doc.date, p.doc.text)
         chunks += len(p.chunks)
     return chunks
 
@@ -254,7 +256,7 @@ def group_families(index: Index, rule: FamilyRule, progress: bool = False) -> No
     if ungrouped and progress:
         print(f"grouping {len(ungrouped)} releases into families …", file=sys.stderr, flush=True)
     for doc_id, text, day in ungrouped:
-        assign_family(index, rule, doc_id, signature(text), day)
+        assign_family(index, rule, doc_id, signature(text), day, text)
 
 
 def add_documents(

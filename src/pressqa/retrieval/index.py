@@ -284,6 +284,10 @@ class Index:
             bands,
         ).fetchall()
 
+    def family_text(self, doc_id: str) -> str | None:
+        row = self.db.execute("SELECT text FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
     def new_family(self) -> int:
         return self.db.execute("SELECT COALESCE(MAX(family), -1) + 1 FROM families").fetchone()[0]
 
@@ -316,6 +320,14 @@ class Index:
         for family, *row in rows:
             members.setdefault(family, []).append(Document(*row))
         return members
+
+    def shared_families(self) -> dict[str, int]:
+        """How many families hold more than one release, and how many releases those hold."""
+        row = self.db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(n), 0) FROM "
+            "(SELECT COUNT(*) AS n FROM families GROUP BY family HAVING COUNT(*) > 1)"
+        ).fetchone()
+        return {"families": row[0], "releases": row[1]}
 
     def family_of(self, doc_id: str) -> list[Document]:
         """The other releases of a release's family (metadata), oldest first."""
