@@ -32,7 +32,7 @@ SIGNATURE_VERSION = f"minhash-{SCHEME}-{NUM_PERM}-w{SHINGLE_WORDS}"  # kept in t
 
 _WORD = re.compile(r"\w+")
 _TOKEN = re.compile(r"\w[\w.,-]*\w|\w|[.!?]")  # words (with inner . , -: "U.S.", "$1,200.50") and sentence ends
-_ANCHOR = 8  # words in a row both releases share: what is outside the first and last such run is the envelope
+_ANCHOR = 8  # words in a row both releases share: what follows the last such run is a re-post's envelope
 _TYPO = 0.75  # two words at least this alike (difflib's ratio) are one word mistyped, not another fact
 
 
@@ -101,7 +101,8 @@ def _dropped_or_mistyped(a: list[str], b: list[str]) -> bool:
 
 @dataclass(frozen=True)
 class FamilyRule:
-    """When two releases are one: 5-gram similarity at least `threshold`, dates at most `max_days` apart."""
+    """When two releases are one: 5-gram similarity at least `threshold`, dates at most `max_days` apart, and
+    at most `max_fact_changes` names or figures changed."""
 
     threshold: float = 0.4
     max_days: int | None = 7  # None: dates are not compared
