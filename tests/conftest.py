@@ -26,16 +26,21 @@ def models(tmp_path_factory) -> PressQA:
     return PressQA(make_settings(tmp_path_factory.mktemp("models")))
 
 
+def indexed_engine(settings: Settings, models: PressQA, releases: int) -> PressQA:
+    """An engine over a real index of `settings.corpus_dir` (which holds `releases` releases), sharing the model."""
+    report = ingest([settings.corpus_dir], settings, models.embedder, models.analyzer)
+    assert len(report.added) == releases and not report.errors
+    engine = PressQA(settings)
+    engine.embedder = models.embedder
+    return engine
+
+
 @pytest.fixture(scope="session")
 def corpus_engine(tmp_path_factory, models) -> PressQA:
     """An engine over a real index built from a copy of corpus/."""
     tmp = tmp_path_factory.mktemp("corpus_index")
     shutil.copytree(CORPUS, tmp / "corpus")
-    settings = make_settings(tmp)
-    report = ingest([settings.corpus_dir], settings, models.embedder, models.analyzer)
-    assert len(report.added) == 3 and not report.errors
-    engine = PressQA(settings)
-    engine.embedder = models.embedder
+    engine = indexed_engine(make_settings(tmp), models, 3)
     yield engine
     engine.close()
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import CORPUS, SHARED, make_settings
 from pressqa.evaluation.families_bench import repost
 from pressqa.ingest.families import (
     FamilyRule,
@@ -22,6 +21,7 @@ from pressqa.retrieval.index import Index
 from pressqa.schema import Document
 from pressqa.service.api import create_app
 from pressqa.service.qa import PressQA
+from tests.conftest import CORPUS, SHARED, indexed_engine, make_settings
 
 DOJ = SHARED / "data" / "releases" / "doj_releases.jsonl"
 MODERNA = (CORPUS / "001_dddbf5ee798e36f0.txt").read_text()
@@ -125,10 +125,7 @@ def family_engine(tmp_path, models) -> PressQA:
     others = [Document(p.stem, p.read_text(), p.stem, None) for p in sorted(CORPUS.glob("00[02]_*.txt"))]
     settings = make_settings(tmp_path)
     _write_corpus(settings.corpus_dir, [original, copy, _later_release(), *others])
-    report = ingest([settings.corpus_dir], settings, models.embedder, models.analyzer)
-    assert len(report.added) == 5 and not report.errors
-    engine = PressQA(settings)
-    engine.embedder = models.embedder
+    engine = indexed_engine(settings, models, 5)
     yield engine
     engine.close()
 
