@@ -204,6 +204,9 @@ def _print_answer(response) -> None:
         snippet = p.text if len(p.text) < 300 else p.text[:297] + "…"
         typer.echo(f"  [{n}]{'*' if cited else ' '} {p.title} ({where}, score {p.score:.3f})")
         typer.echo(f'       "{snippet}"')
+        if p.also_published_by:
+            others = ", ".join(d.url or d.source or d.doc_id for d in p.also_published_by)
+            typer.echo(f"       also published by: {others}")
 
 
 @app.command()
