@@ -182,7 +182,7 @@ def test_a_write_after_another_process_wrote_reloads_and_keeps_both(writer, mode
 def test_uploaded_pdf_is_read_and_answerable_and_a_scanned_one_is_refused(writer):
     from fpdf import FPDF
 
-    from tests.test_pdf import PARAGRAPH_TWO, make_pdf
+    from tests.ingest.test_pdf import PARAGRAPH_TWO, make_pdf
 
     pdf = make_pdf([["Acme Bio names a chief executive", PARAGRAPH_TWO], ["About Acme Bio"]])
     files = {"file": ("acme.pdf", pdf, "application/pdf")}

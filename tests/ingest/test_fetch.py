@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from pressqa.cli import app
 from pressqa.config import get_settings
 from pressqa.ingest.fetch import USER_AGENT, Fetcher, FetchError
-from tests.test_pdf import PARAGRAPH_TWO, make_pdf
+from tests.ingest.test_pdf import PARAGRAPH_TWO, make_pdf
 
 AUTH = {"Authorization": "Bearer k"}
 

@@ -27,7 +27,7 @@ from pressqa.reader.span_reader import (
 )
 from pressqa.reader.train_reader import gather, length_batches, train
 from pressqa.schema import Chunk, Span
-from tests.test_qamr import write_qamr
+from tests.reader.test_qamr import write_qamr
 
 
 def test_question_types():
