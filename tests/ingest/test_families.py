@@ -21,6 +21,7 @@ from pressqa.retrieval.index import Index
 from pressqa.schema import Document
 from pressqa.service.api import create_app
 from pressqa.service.qa import PressQA
+from pressqa.text import contained, shingles
 from tests.conftest import CORPUS, SHARED, indexed_engine, make_settings
 
 DOJ = SHARED / "data" / "releases" / "doj_releases.jsonl"
@@ -134,14 +135,34 @@ QUESTION = "Whose mRNA cancer vaccine will be tested with CARsgen's CAR T cell t
 
 
 def test_ask_shows_one_release_per_family(family_engine):
-    result = family_engine.ask(QUESTION, top_k=5)
-    shown = [p.chunk.doc_id for p in result.passages]
-    assert not {"moderna", "moderna-repost"} <= set(shown)  # never both copies
-    lead = next(p for p in result.passages if p.chunk.doc_id in {"moderna", "moderna-repost"})
-    other = ({"moderna", "moderna-repost"} - {lead.chunk.doc_id}).pop()
+    copies = {"moderna", "moderna-repost"}
+    _, retrieved, _ = family_engine.retrieve(QUESTION, 5)
+    standing = next(p.chunk.doc_id for p in retrieved.passages if p.chunk.doc_id in copies)
+    other = (copies - {standing}).pop()
+    with family_engine.reading() as index:
+        standing_text = shingles(index.family_text(standing))
+    for p in retrieved.passages:
+        if p.chunk.doc_id == other:  # shown only for what the standing copy does not say (here: its boilerplate)
+            sentences = [p.chunk.text[s.start - p.chunk.start : s.end - p.chunk.start] for s in p.chunk.sentences]
+            assert not all(contained(sentence, standing_text, 0.5) for sentence in sentences)
+    lead = next(p for p in retrieved.passages if p.chunk.doc_id == standing)
     assert [d.doc_id for d in lead.also] == [other]
-    later = [p for p in result.passages if p.chunk.doc_id == "moderna-update"]
+    later = [p for p in retrieved.passages if p.chunk.doc_id == "moderna-update"]
     assert later and all(not p.also for p in later)  # the later release is its own family
+    result = family_engine.ask(QUESTION, top_k=5)
+    assert sum(p.chunk.doc_id in copies for p in result.passages) < sum(
+        p.chunk.doc_id in copies for p in _all(family_engine)
+    )
+
+
+def _all(engine: PressQA) -> list:
+    """The passages retrieved with families off, as a baseline."""
+    plain = PressQA(engine.settings.model_copy(update={"families": False}))
+    plain.embedder = engine.embedder
+    try:
+        return plain.ask(QUESTION, top_k=5).passages
+    finally:
+        plain.close()
 
 
 def test_families_off_shows_every_copy(family_engine):
@@ -204,8 +225,29 @@ def test_cli_ask_and_info_show_the_family(family_engine, monkeypatch):
         assert result.exit_code == 0
         lines = {line.strip() for line in result.stdout.splitlines() if "also published by" in line}
         urls = {"https://wire.example/releases/moderna-carsgen", "https://biotech.example/n/1"}
-        assert len(lines) == 1 and lines.pop().removeprefix("also published by: ") in urls  # the other copy
+        assert lines and {line.removeprefix("also published by: ") for line in lines} <= urls  # the other copy
         info = json.loads(CliRunner().invoke(app, ["info"]).stdout)
         assert info["shared_families"] == {"families": 1, "releases": 2}
     finally:
         get_settings.cache_clear()
+
+
+def test_a_passage_only_one_copy_has_is_never_hidden(tmp_path, models):
+    """The release standing for a family hides another's passage only when it says all that passage says."""
+    closing = "The agreement was negotiated for CARsgen by Zephyr Partners of Boston, advised by Quill & Lane LLP."
+    original = Document("orig", f"{MODERNA}\n\n{closing}", "Moderna and CARsgen join forces", "2023-01-10")
+    wire = f"FOR IMMEDIATE RELEASE\n\n{MODERNA}\n\nAbout Wire News\nWire News carries releases from many agencies."
+    copy = Document("copy", wire, "Moderna, CARsgen team up (Wire News)", "2023-01-10")  # the closing line cut
+    settings = make_settings(tmp_path)
+    _write_corpus(settings.corpus_dir, [original, copy])
+    engine = indexed_engine(settings, models, 2)
+    with engine.reading() as index:
+        assert index.family_of("orig")[0].doc_id == "copy"
+        chunks = index.db.execute("SELECT id, doc_id, text FROM chunks ORDER BY id").fetchall()
+        copy_chunk = next(i for i, doc, _ in chunks if doc == "copy")
+        repeated = next(i for i, doc, text in chunks if doc == "orig" and "Zephyr" not in text)
+        only_here = next(i for i, doc, text in chunks if doc == "orig" and "Zephyr" in text)
+        ranked = [(copy_chunk, 0.9), (repeated, 0.8), (only_here, 0.7)]
+        kept, _ = engine.retriever._one_per_family(ranked, top_k=5)
+    assert [i for i, _ in kept] == [copy_chunk, only_here]
+    engine.close()

@@ -28,11 +28,11 @@ from pressqa.ingest.families import (
     FamilyRule,
     MemoryFamilies,
     assign_family,
-    shingles,
     signature,
     similarity,
 )
 from pressqa.schema import Document
+from pressqa.text import shingles
 
 _PUBLISHERS = [
     (

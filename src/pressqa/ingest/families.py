@@ -25,25 +25,15 @@ from typing import Protocol
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
-SHINGLE_WORDS = 5
+from pressqa.text import SHINGLE_WORDS, shingles
+
 NUM_PERM = 128
 SCHEME = "affine32"  # datasketch's permutation scheme: stored signatures are only comparable within one
 SIGNATURE_VERSION = f"minhash-{SCHEME}-{NUM_PERM}-w{SHINGLE_WORDS}"  # kept in the manifest: a change recomputes
 
-_WORD = re.compile(r"\w+")
 _TOKEN = re.compile(r"\w[\w.,-]*\w|\w|[.!?]")  # words (with inner . , -: "U.S.", "$1,200.50") and sentence ends
 _ANCHOR = 8  # words in a row both releases share: what follows the last such run is a re-post's envelope
 _TYPO = 0.75  # two words at least this alike (difflib's ratio) are one word mistyped, not another fact
-
-
-def words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
-
-
-def shingles(text: str, size: int = SHINGLE_WORDS) -> set[bytes]:
-    """The distinct runs of `size` words of `text` (the whole text when shorter)."""
-    w = words(text)
-    return {" ".join(w[i : i + size]).encode() for i in range(max(1, len(w) - size + 1))}
 
 
 def signature(text: str) -> np.ndarray:

@@ -8,6 +8,7 @@ import numpy as np
 
 from pressqa.retrieval.index import Index
 from pressqa.schema import Passage
+from pressqa.text import contained, shingles
 
 
 class Mode(StrEnum):
@@ -128,18 +129,33 @@ class Retriever:
     def _one_per_family(
         self, ranked: list[tuple[int, float]], top_k: int
     ) -> tuple[list[tuple[int, float]], dict[str, int]]:
-        """The ranking without the passages of a release whose family has a better-ranked release already.
+        """The ranking without the passages that repeat a better-ranked release of their family.
 
-        A release may still give several passages; its re-posts give none. Returns the families too."""
+        The best-ranked release of a family stands for it; another release's passage is dropped only when the
+        standing release says all it says (a re-post may have cut a paragraph the original kept, or the other
+        way round: that passage stays). Returns the families too."""
         doc_of = self.index.chunk_documents([i for i, _ in ranked])
         family = self.index.families(set(doc_of.values()))
         shown: dict[int, str] = {}  # family → the release that stands for it
+        texts: dict[str, set[bytes]] = {}
         kept = []
         for chunk_id, score in ranked:
             doc_id = doc_of[chunk_id]
-            if doc_id in family and shown.setdefault(family[doc_id], doc_id) != doc_id:
+            standing = shown.setdefault(family[doc_id], doc_id) if doc_id in family else doc_id
+            if standing != doc_id and self._repeats(chunk_id, standing, texts):
                 continue
             kept.append((chunk_id, score))
             if len(kept) == top_k:
                 break
         return kept, family
+
+    def _repeats(self, chunk_id: int, doc_id: str, texts: dict[str, set[bytes]]) -> bool:
+        """Whether the release `doc_id` holds every sentence of the passage `chunk_id`.
+
+        Half a sentence's 5-grams found is enough: a re-post's typos and reworded words cost a few of them,
+        while a sentence the other release lacks has next to none."""
+        if doc_id not in texts:
+            texts[doc_id] = shingles(self.index.family_text(doc_id) or "")
+        chunk = self.index.chunks([chunk_id])[chunk_id][0]
+        sentences = [chunk.text[s.start - chunk.start : s.end - chunk.start] for s in chunk.sentences] or [chunk.text]
+        return all(contained(sentence, texts[doc_id], 0.5) for sentence in sentences)
