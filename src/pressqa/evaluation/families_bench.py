@@ -10,8 +10,12 @@ county). "Different" means another DOJ press-release number and not the same tit
 collection itself holds a few releases posted twice, which are families, not negatives.
 
 Each pair is decided the way ingest decides it: every release of the set goes into one family store in a
-random order, so the LSH candidates, the similarity threshold and the date window all play their part. The
-rule's settings are chosen on pairs drawn with one seed and reported on pairs drawn with another.
+random order, so the LSH candidates, the similarity threshold, the date window and the facts test all play
+their part. The rule's settings are chosen on pairs drawn with one seed and reported on pairs drawn with another.
+
+A second set is real: every pair of releases of the collection that passes the text and date tests
+(`collection_twins`), labelled the same way. There only the facts test tells a release posted twice from its
+template twin.
 """
 
 import json
