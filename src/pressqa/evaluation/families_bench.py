@@ -24,11 +24,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from pressqa.ingest.families import (
-    NUM_PERM,
-    SCHEME,
     FamilyRule,
     MemoryFamilies,
     assign_family,
@@ -136,16 +137,31 @@ def _same_release(a: dict, b: dict) -> bool:
     )
 
 
+@lru_cache(maxsize=2)
+def _collection(releases: Path) -> tuple[list[dict], list[np.ndarray]]:
+    """The releases of a JSONL file and their signatures, read and computed once for every set built from them."""
+    rows = [json.loads(line) for line in releases.read_text().splitlines() if line.strip()]
+    return rows, [signature(row["text"]) for row in rows]
+
+
+def _band_store(rows: list[dict], sigs: list[np.ndarray], rule: FamilyRule) -> MemoryFamilies:
+    """Every release filed under the LSH band keys of `rule`, as ingest files them, to look up candidates."""
+    store = MemoryFamilies({r["id"]: r.get("date") for r in rows}, {})
+    for row, sig in zip(rows, sigs, strict=True):
+        store.set_family(row["id"], 0, sig.tobytes(), rule.bands(sig))
+    return store
+
+
 def build_pairs(releases: Path, count: int, seed: int = 0) -> list[Pair]:
     """`count` releases, each with a re-post, a random same-topic release and its most similar release."""
-    rows = [json.loads(line) for line in releases.read_text().splitlines() if line.strip()]
+    rows, sigs = _collection(releases)
     rng = random.Random(seed)
     chosen = rng.sample(range(len(rows)), min(count, len(rows)))
     by_topic: dict[str, list[int]] = {}
     for i, row in enumerate(rows):
         for topic in row.get("topics") or ["(none)"]:
             by_topic.setdefault(topic, []).append(i)
-    nearest = _most_similar(rows, chosen)
+    nearest = _most_similar(rows, sigs, chosen)
     pairs = []
     for i in chosen:
         doc = _document(rows[i])
@@ -159,19 +175,17 @@ def build_pairs(releases: Path, count: int, seed: int = 0) -> list[Pair]:
     return pairs
 
 
-def _most_similar(rows: list[dict], chosen: list[int]) -> dict[int, int | None]:
+def _most_similar(rows: list[dict], sigs: list[np.ndarray], chosen: list[int]) -> dict[int, int | None]:
     """For each chosen release, the other release (not the same one) sharing most of its 5-grams."""
-    from datasketch import MinHash, MinHashLSH
-
-    sigs = [signature(row["text"]) for row in rows]
-    lsh = MinHashLSH(threshold=0.1, num_perm=NUM_PERM)
-    for i, sig in enumerate(sigs):
-        lsh.insert(i, MinHash(num_perm=NUM_PERM, hashvalues=sig, scheme=SCHEME))
+    wide = FamilyRule(threshold=0.125)  # its bands propose releases sharing 10% of their 5-grams and more
+    store = _band_store(rows, sigs, wide)
+    position = {row["id"]: i for i, row in enumerate(rows)}
     nearest: dict[int, int | None] = {}
     for i in chosen:
         mine = shingles(rows[i]["text"])
         best, best_j = -1.0, None
-        for j in lsh.query(MinHash(num_perm=NUM_PERM, hashvalues=sigs[i], scheme=SCHEME)):
+        for other, _, _, _ in store.family_candidates(wide.bands(sigs[i])):
+            j = position[other]
             if j == i or _same_release(rows[i], rows[j]):
                 continue
             theirs = shingles(rows[j]["text"])
@@ -230,28 +244,21 @@ def collection_twins(releases: Path, rule: FamilyRule) -> list[Pair]:
 
     Labelled by the DOJ release number (or the same title on the same day): most are template twins, a few
     are one release posted twice. Only the facts test can tell them apart."""
-    rows = [json.loads(line) for line in releases.read_text().splitlines() if line.strip()]
-    store = MemoryFamilies({r["id"]: r.get("date") for r in rows}, {})
-    sigs = {r["id"]: signature(r["text"]) for r in rows}
-    for r in rows:
-        store.set_family(r["id"], 0, sigs[r["id"]].tobytes(), rule.bands(sigs[r["id"]]))
-    by_id, pairs, seen = {r["id"]: r for r in rows}, [], set()
-    for r in rows:
-        for other, _, day, _ in store.family_candidates(rule.bands(sigs[r["id"]])):
+    rows, sigs = _collection(releases)
+    store = _band_store(rows, sigs, rule)
+    by_id = {r["id"]: (r, sig) for r, sig in zip(rows, sigs, strict=True)}
+    pairs, seen = [], set()
+    for r, sig in zip(rows, sigs, strict=True):
+        for other, _, day, _ in store.family_candidates(rule.bands(sig)):
             key = tuple(sorted((r["id"], other)))
             if other == r["id"] or key in seen:
                 continue
             seen.add(key)
-            close = similarity(sigs[r["id"]], sigs[other]) >= rule.threshold
-            if close and rule.close_in_time(r.get("date"), day):
-                same = bool(_same_release(r, by_id[other]))
-                pairs.append(Pair(_document(r), _document(by_id[other]), same, "collection near-twin"))
+            other_row, other_sig = by_id[other]
+            if similarity(sig, other_sig) >= rule.threshold and rule.close_in_time(r.get("date"), day):
+                same = bool(_same_release(r, other_row))
+                pairs.append(Pair(_document(r), _document(other_row), same, "collection near-twin"))
     return pairs
-
-
-def similarities(pairs: list[Pair]) -> list[float]:
-    """The estimated 5-gram Jaccard similarity of each pair."""
-    return [similarity(signature(p.a.text), signature(p.b.text)) for p in pairs]
 
 
 def measure(releases: Path, count: int, rule: FamilyRule, log: Callable[[str], None]) -> dict:

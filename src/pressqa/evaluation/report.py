@@ -278,6 +278,12 @@ def _cell(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _save(plt, fig, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def _pyplot():
     import matplotlib
 
@@ -301,9 +307,7 @@ def plot_recall(result: EvalResult, path: Path) -> None:
     ax.legend(loc="lower right")
     ax.set(xlabel="k (passages)", ylabel="recall@k", ylim=(0, 1.02), title=f"Retrieval recall@k: {result.name}")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def plot_scores(result: EvalResult, path: Path) -> None:
@@ -320,9 +324,7 @@ def plot_scores(result: EvalResult, path: Path) -> None:
     ax.axvline(result.threshold, color="black", linestyle="--", label=f"threshold {result.threshold:.2f}")
     ax.set(xlabel="answer score", ylabel="questions", title=f"Best-candidate scores: {result.name}")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def plot_reliability(result: EvalResult, path: Path) -> None:
@@ -347,6 +349,4 @@ def plot_reliability(result: EvalResult, path: Path) -> None:
     ax.set(xlabel="answer score", ylabel="share right", xlim=(0, 1), ylim=(0, 1.05))
     ax.set_title(f"Reliability: {result.name} (ECE {c['ece']:.3f})", fontsize=9)
     ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(plt, fig, path)

@@ -239,17 +239,19 @@ def refresh_families(settings: Settings, progress: bool = False) -> None:
     with index_lock(settings.index_dir, exclusive=True):
         index = Index.load(settings.index_dir, settings.model_name, locked=True)
         try:
-            if index.manifest.get("families") != rule.describe() or index.ungrouped():
-                group_families(index, rule, progress)
+            if group_families(index, rule, progress):
                 index.save()
         finally:
             index.close()
 
 
-def group_families(index: Index, rule: FamilyRule, progress: bool = False) -> None:
+def group_families(index: Index, rule: FamilyRule, progress: bool = False) -> bool:
     """Bring the stored families in line with `rule`: all regrouped when the rule changed, and the releases in
-    no family yet (an index from before families, or built with them off) grouped, oldest first."""
-    if index.manifest.get("families") != rule.describe():
+    no family yet (an index from before families, or built with them off) grouped, oldest first.
+
+    Returns whether anything changed (to save)."""
+    changed = index.manifest.get("families") != rule.describe()
+    if changed:
         index.clear_families()
         index.manifest["families"] = rule.describe()  # saved with the index
     ungrouped = index.ungrouped()
@@ -257,6 +259,7 @@ def group_families(index: Index, rule: FamilyRule, progress: bool = False) -> No
         print(f"grouping {len(ungrouped)} releases into families …", file=sys.stderr, flush=True)
     for doc_id, text, day in ungrouped:
         assign_family(index, rule, doc_id, signature(text), day, text)
+    return changed or bool(ungrouped)
 
 
 def add_documents(
