@@ -32,7 +32,9 @@ $(CLUSTER): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,cluster]'
 	touch $(CLUSTER)
 
+# The import contracts (pyproject.toml, [tool.importlinter]) first: a layer broken is a failed test run.
 test: $(CLUSTER)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 lint: install

@@ -55,3 +55,27 @@ def client(corpus_engine) -> TestClient:
 def tmp_settings(tmp_path) -> Settings:
     (tmp_path / "corpus").mkdir()
     return make_settings(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def shared_data(tmp_path_factory) -> Path:
+    """A tiny ../shared/data: QAMR sentences and release questions."""
+    from tests.training.shared_data import write_shared
+
+    return write_shared(tmp_path_factory.mktemp("shared"))
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(shared_data, models) -> Path:
+    """Reader weights trained for two epochs on `shared_data`."""
+    from pressqa.training.train import gather, train
+
+    out = shared_data / "reader.pt"
+    logs = []
+    data = gather(shared_data, ("qamr", "releases"), seed=1, limit=None, qamr_sample=None, log=logs.append)
+    assert set(data.held) == {"qamr", "releases"}
+    best = train(data, out, models.embedder, epochs=2, seed=1, log=logs.append)
+    assert out.exists() and out.stat().st_size < 25_000_000
+    assert not out.with_suffix(".checkpoint").exists()  # a finished run leaves no checkpoint
+    assert any("held-out" in line for line in logs) and {"score", "epoch", "qamr", "releases"} <= set(best)
+    return out

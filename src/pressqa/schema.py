@@ -51,7 +51,7 @@ class Passage:
     source: str | None
     score: float
     dense_score: float | None = None
-    also: list[Document] = field(default_factory=list)  # the other releases of its family (metadata only)
+    also_published_by: list[Document] = field(default_factory=list)  # the other releases of its family (metadata only)
 
 
 @dataclass

@@ -70,9 +70,9 @@ def test_ray_ingest_builds_the_same_index_as_a_local_ingest(cluster, models, tmp
         assert float(va @ vb) > 0.999  # vectors equal within the batching's float tolerance
     index = Index.load(distributed.index_dir, distributed.model_name, models.embedder.dimension)
     try:
-        assert index.hashes(str(corpus.resolve())) == Index.load(
+        assert index.store.hashes(str(corpus.resolve())) == Index.load(
             local.index_dir, local.model_name, models.embedder.dimension
-        ).hashes(str(corpus.resolve()))
+        ).store.hashes(str(corpus.resolve()))
     finally:
         index.close()
 
@@ -117,7 +117,7 @@ def test_a_worker_killed_mid_ingest_leaves_a_loadable_index_and_a_rerun_complete
         report = None
     index = Index.load(settings.index_dir, settings.model_name, models.embedder.dimension)
     try:
-        count = len(index.documents())
+        count = len(index.store.documents())
     finally:
         index.close()
     wanted = len(ingest([corpus], make_settings(tmp_path / "local"), models.embedder, models.analyzer).added) + 1
@@ -127,7 +127,7 @@ def test_a_worker_killed_mid_ingest_leaves_a_loadable_index_and_a_rerun_complete
     again = ingest([corpus], settings, models.embedder, models.analyzer, preparer=preparer)
     index = Index.load(settings.index_dir, settings.model_name, models.embedder.dimension)
     try:
-        assert len(index.documents()) == wanted and again.unchanged + len(again.added) == wanted - 1
+        assert len(index.store.documents()) == wanted and again.unchanged + len(again.added) == wanted - 1
     finally:
         index.close()
 

@@ -10,7 +10,7 @@ from tests.conftest import CORPUS, make_settings
 ray = pytest.importorskip("ray", reason="the cluster extra (pip install 'pressqa[cluster]') is not installed")
 pytest.importorskip("ray.serve")
 
-from pressqa.evaluation.loadtest import run  # noqa: E402
+from pressqa.benchmarks.loadtest import run  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -42,11 +42,11 @@ app(["ingest"])
 POINTS = [
     ("pressqa.ingest.pipeline:prepare", 1, "old"),  # before anything is written
     ("pressqa.retrieval.index:Index.save", 1, "old"),  # changes made, store not committed
-    ("pressqa.retrieval.index:_atomic_write", 1, "new"),  # store committed, vectors not written
+    ("pressqa.retrieval.index:atomic_write", 1, "new"),  # store committed, vectors not written
     ("faiss:write_index", 1, "new"),  # vectors half-written beside the old file
     ("os:replace", 2, "new"),  # old BM25 moved aside, new one not yet in place
-    ("pressqa.retrieval.index:_atomic_write", 2, "new"),  # everything but the manifest written
-    ("pressqa.retrieval.index:_fsync_dir", 1, "new"),  # all written, folder not yet synced
+    ("pressqa.retrieval.manifest:write_manifest", 1, "new"),  # everything but the manifest written
+    ("pressqa.retrieval.manifest:fsync_dir", 1, "new"),  # all written, folder not yet synced
 ]
 
 
@@ -54,10 +54,10 @@ def doc_state(index_dir: Path) -> dict[str, str]:
     """doc_id → text of every document a fresh load sees, after checking vectors, BM25 and store agree."""
     index = Index.load(index_dir, "all-MiniLM-L6-v2", 384)
     try:
-        chunks = index.chunk_count()
-        assert index.dense.ntotal == chunks and len(index._bm25_ids) == chunks
-        assert set(index.chunk_ids()) == {int(i) for i in index._bm25_ids}
-        return {d.doc_id: index.document(d.doc_id).text for d in index.documents()}
+        chunks = index.store.chunk_count()
+        assert index.dense.ntotal == chunks and len(index.lexical.ids) == chunks
+        assert set(index.store.chunk_ids()) == {int(i) for i in index.lexical.ids}
+        return {d.doc_id: index.store.document(d.doc_id).text for d in index.store.documents()}
     finally:
         index.close()
 
@@ -112,7 +112,7 @@ def test_queries_during_an_ingest_see_the_old_or_the_new_index(states, tmp_path,
     while True:
         done = writer.poll() is not None
         with engine.reading() as index:
-            listed = frozenset(d.doc_id for d in index.documents())
+            listed = frozenset(d.doc_id for d in index.store.documents())
         cited = {p.chunk.doc_id for p in engine.ask("When did CT041 receive RMAT?", top_k=20).passages}
         # Each read sees one version; the write may land between the listing and the question.
         assert listed in (set(old), set(new)), listed

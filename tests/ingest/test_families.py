@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from pressqa.evaluation.families_bench import repost
+from pressqa.benchmarks.families import repost
 from pressqa.ingest.families import (
     FamilyRule,
     MemoryFamilies,
@@ -140,15 +140,15 @@ def test_ask_shows_one_release_per_family(family_engine):
     standing = next(p.chunk.doc_id for p in retrieved.passages if p.chunk.doc_id in copies)
     other = (copies - {standing}).pop()
     with family_engine.reading() as index:
-        standing_text = shingles(index.family_text(standing))
+        standing_text = shingles(index.families.release_text(standing))
     for p in retrieved.passages:
         if p.chunk.doc_id == other:  # shown only for what the standing copy does not say (here: its boilerplate)
             sentences = [p.chunk.text[s.start - p.chunk.start : s.end - p.chunk.start] for s in p.chunk.sentences]
             assert not all(contained(sentence, standing_text, 0.5) for sentence in sentences)
     lead = next(p for p in retrieved.passages if p.chunk.doc_id == standing)
-    assert [d.doc_id for d in lead.also] == [other]
+    assert [d.doc_id for d in lead.also_published_by] == [other]
     later = [p for p in retrieved.passages if p.chunk.doc_id == "moderna-update"]
-    assert later and all(not p.also for p in later)  # the later release is its own family
+    assert later and all(not p.also_published_by for p in later)  # the later release is its own family
     result = family_engine.ask(QUESTION, top_k=5)
     assert sum(p.chunk.doc_id in copies for p in result.passages) < sum(
         p.chunk.doc_id in copies for p in _all(family_engine)
@@ -175,7 +175,7 @@ def test_families_off_shows_every_copy(family_engine):
 
 def test_info_counts_the_shared_families(family_engine):
     with family_engine.reading() as index:
-        assert index.shared_families() == {"families": 1, "releases": 2}
+        assert index.families.shared() == {"families": 1, "releases": 2}
 
 
 def test_api_lists_the_family(family_engine):
@@ -192,22 +192,22 @@ def test_api_lists_the_family(family_engine):
 def test_removing_a_release_leaves_the_rest_of_its_family(family_engine):
     assert family_engine.remove_document("moderna")
     with family_engine.reading() as index:
-        assert index.family_of("moderna-repost") == []
-        assert index.families({"moderna-repost"})  # still grouped, now alone
+        assert index.families.family_of("moderna-repost") == []
+        assert index.families.families({"moderna-repost"})  # still grouped, now alone
 
 
 def test_an_index_without_families_is_grouped_at_the_next_ingest(family_engine, models):
     settings = family_engine.settings
     family_engine.close()
     index = Index.load(settings.index_dir)
-    index.clear_families()  # as an index written before families were recorded
+    index.families.clear()  # as an index written before families were recorded
     index.manifest.pop("families")
     index.save()
     index.close()
     report = ingest([settings.corpus_dir], settings, models.embedder, models.analyzer)
     assert report.unchanged == 5 and not report.added
     index = Index.load(settings.index_dir)
-    assert [d.doc_id for d in index.family_of("moderna")] == ["moderna-repost"]
+    assert [d.doc_id for d in index.families.family_of("moderna")] == ["moderna-repost"]
     assert index.manifest["families"] == FamilyRule().describe()
     index.close()
 
@@ -242,8 +242,8 @@ def test_a_passage_only_one_copy_has_is_never_hidden(tmp_path, models):
     _write_corpus(settings.corpus_dir, [original, copy])
     engine = indexed_engine(settings, models, 2)
     with engine.reading() as index:
-        assert index.family_of("orig")[0].doc_id == "copy"
-        chunks = index.db.execute("SELECT id, doc_id, text FROM chunks ORDER BY id").fetchall()
+        assert index.families.family_of("orig")[0].doc_id == "copy"
+        chunks = index.store.db.execute("SELECT id, doc_id, text FROM chunks ORDER BY id").fetchall()
         copy_chunk = next(i for i, doc, _ in chunks if doc == "copy")
         repeated = next(i for i, doc, text in chunks if doc == "orig" and "Zephyr" not in text)
         only_here = next(i for i, doc, text in chunks if doc == "orig" and "Zephyr" in text)

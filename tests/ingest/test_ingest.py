@@ -48,9 +48,9 @@ def test_incremental_ingest_embeds_only_what_changed(tmp_settings, models):
     assert removed.removed == ["new.txt"] and spy.texts == []
 
     index = Index.load(tmp_settings.index_dir)
-    assert {d.doc_id for d in index.documents()} == {p.name for p in CORPUS.glob("*.txt")}
-    assert index.dense.ntotal == index.chunk_count()
-    renewed = index.document("002_0a94835ec6db6944.txt")
+    assert {d.doc_id for d in index.store.documents()} == {p.name for p in CORPUS.glob("*.txt")}
+    assert index.dense.ntotal == index.store.chunk_count()
+    renewed = index.store.document("002_0a94835ec6db6944.txt")
     assert renewed.text.endswith("The alliance was renewed in 2024.")
 
 
@@ -65,7 +65,7 @@ def test_unreadable_file_is_reported_and_keeps_its_indexed_version(tmp_settings,
     assert {src.rsplit("/", 1)[-1] for src, _ in report.errors} == {"good.txt", "empty.txt"}
     assert report.removed == []
     index = Index.load(tmp_settings.index_dir)
-    assert index.document("good.txt").text.startswith("Acme Corp. opened a plant")
+    assert index.store.document("good.txt").text.startswith("Acme Corp. opened a plant")
 
 
 def test_changed_chunking_settings_rebuild_the_index(tmp_settings, models):

@@ -2,11 +2,12 @@ import numpy as np
 import pytest
 
 from pressqa.config import Settings
+from pressqa.reader.heuristic import HeuristicReader
 from pressqa.reader.hf_reader import TransformersReader
-from pressqa.reader.read import HeuristicReader
+from pressqa.reader.question import analyze_question
 from pressqa.retrieval.retrieve import Retrieved
 from pressqa.schema import Chunk, Passage, Span
-from pressqa.service.qa import make_reader
+from pressqa.service.components import make_reader
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ def test_transformers_reader_returns_document_offsets(tiny_qa_model):
     start = doc_text.index("Acme")
     chunk = Chunk("doc", start, len(doc_text), doc_text[start:], [Span(start, len(doc_text))], chunk_id=3)
     retrieved = Retrieved([Passage(chunk, "Acme", None, "doc", 1.0)], {})
-    answers = TransformersReader(tiny_qa_model).read("When did Acme hire Jane Roe?", None, retrieved)
+    answers = TransformersReader(tiny_qa_model).read(analyze_question("When did Acme hire Jane Roe?"), None, retrieved)
     assert len(answers) == 1
     answer = answers[0]
     assert answer.text and doc_text[answer.start : answer.end] == answer.text
@@ -59,9 +60,9 @@ def test_transformers_reader_plugs_into_the_engine(corpus_engine, tiny_qa_model)
 
     settings = corpus_engine.settings.model_copy(update={"reader": tiny_qa_model, "no_answer_threshold": 0.0})
     engine = PressQA(settings)
-    engine.embedder, engine.index = corpus_engine.embedder, corpus_engine.index
+    engine.embedder = corpus_engine.embedder  # the index loads from the same folder
     result = engine.ask("When did CT041 receive RMAT?")
     answer = result.answer
     assert answer is not None
-    assert engine.index.document(answer.doc_id).text[answer.start : answer.end] == answer.text
+    assert engine.index.store.document(answer.doc_id).text[answer.start : answer.end] == answer.text
     assert np.isfinite(answer.score)

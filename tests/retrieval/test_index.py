@@ -26,7 +26,7 @@ def test_save_load_gives_identical_search_results(built, models):
     second = Index.load(built.index_dir, "all-MiniLM-L6-v2", 384)
     assert second.search_dense(vector, 50) == dense
     assert second.search_bm25(question, 50) == sparse and sparse
-    assert len(dense) == second.chunk_count() == second.manifest["chunks"]
+    assert len(dense) == second.store.chunk_count() == second.manifest["chunks"]
     assert second.manifest["documents"] == 3
 
 
@@ -84,10 +84,10 @@ def test_damaged_vector_or_bm25_files_are_rebuilt_from_the_store(built, models, 
             target.unlink()
     after = Index.load(built.index_dir)
     assert (after.search_dense(vector, 10), after.search_bm25(question, 10)) == expected
-    chunks = after.chunk_count()
+    chunks = after.store.chunk_count()
     after.close()
     again = Index.load(built.index_dir)
-    assert again.dense.ntotal == len(again._bm25_ids) == chunks  # the repair was saved
+    assert again.dense.ntotal == len(again.lexical.ids) == chunks  # the repair was saved
 
 
 def test_removed_documents_leave_no_vectors_or_bm25_hits(built, models):
@@ -97,8 +97,8 @@ def test_removed_documents_leave_no_vectors_or_bm25_hits(built, models):
     index.save()
     vector = models.embedder.encode_query("MilliporeSigma GenScript plasmid manufacturing")
     hits = index.search_dense(vector, 50)
-    assert len(hits) == index.chunk_count()
-    found = index.chunks([i for i, _ in hits] + [i for i, _ in index.search_bm25("MilliporeSigma plasmid", 50)])
+    assert len(hits) == index.store.chunk_count()
+    found = index.store.chunks([i for i, _ in hits] + [i for i, _ in index.search_bm25("MilliporeSigma plasmid", 50)])
     assert doc_id not in {chunk.doc_id for chunk, _ in found.values()}
-    assert index.document(doc_id) is None
+    assert index.store.document(doc_id) is None
     assert isinstance(found[hits[0][0]][1], np.ndarray)

@@ -53,8 +53,8 @@ def test_best_sentence_ranking_puts_the_chunk_holding_the_sentence_first(corpus_
     engine = corpus_engine
     sentence = "Founded in 1958, Shanghai Cancer Institute is committed to basic science"
     vector = engine.embedder.encode_query(sentence)
-    candidates = set(engine.index.chunk_ids())
+    candidates = set(engine.index.store.chunk_ids())
     ranked = engine.retriever._by_best_sentence(vector, candidates)
     assert sorted(ranked) == sorted(candidates)
-    first, _ = engine.index.chunks([ranked[0]])[ranked[0]]
+    first, _ = engine.index.store.chunks([ranked[0]])[ranked[0]]
     assert "Founded in 1958" in first.text

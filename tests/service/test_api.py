@@ -115,7 +115,7 @@ def test_chat_page_and_assets_are_served_with_a_strict_csp(client):
 def test_start_up_loads_index_and_reader_before_the_first_question(corpus_engine):
     engine = PressQA(corpus_engine.settings)
     engine.embedder = corpus_engine.embedder
-    assert "index" not in engine.__dict__ and "reader" not in engine.__dict__
+    assert not engine.live.loaded and not engine.components.loaded("reader")
     with TestClient(create_app(corpus_engine.settings, engine)):
-        assert "index" in engine.__dict__ and "reader" in engine.__dict__
+        assert engine.live.loaded and engine.components.loaded("reader")
     engine.close()

@@ -1,5 +1,5 @@
 from pressqa.schema import Answer, Chunk, Passage
-from pressqa.service.qa import reader_first
+from pressqa.service.pipeline import reader_first
 
 
 def _passage(chunk_id: int) -> Passage:
@@ -44,10 +44,10 @@ def test_answer_scores_are_calibrated_probabilities_with_a_band(corpus_engine, t
         assert result.answer and result.answer.text == raw.best_candidate.text
         assert result.answer.score == 0.95 and result.confidence == "high"
         Calibration([0.0, 1.0], [0.6, 0.6], file_sha256(default_weights()), "test", 100).save(path)
-        engine.__dict__.pop("calibration")
+        engine.components.__dict__.pop("policy")  # the policy holds the calibration
         assert engine.ask(question).confidence == "low"
         Calibration([0.0, 1.0], [0.2, 0.2], file_sha256(default_weights()), "test", 100).save(path)
-        engine.__dict__.pop("calibration")
+        engine.components.__dict__.pop("policy")  # the policy holds the calibration
         assert engine.ask(question).answer is None  # below the threshold: the releases don't say
     finally:
         engine.close()

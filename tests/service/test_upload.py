@@ -36,7 +36,7 @@ def on_disk(client) -> set[str]:
     """The documents a fresh load of the index folder holds: what survives a restart."""
     index = Index.load(client.app.state.engine.settings.index_dir)
     try:
-        return {d.doc_id for d in index.documents()}
+        return {d.doc_id for d in index.store.documents()}
     finally:
         index.close()
 
@@ -169,7 +169,7 @@ def test_a_write_after_another_process_wrote_reloads_and_keeps_both(writer, mode
     ingest([settings.corpus_dir], settings, models.embedder, models.analyzer)  # another writer, its own lock
 
     def write() -> None:  # the engine must reload under the writer lock it holds, not wait on it
-        with engine.writing() as index:
+        with engine.live.writing() as index:
             index.remove(["002_0a94835ec6db6944.txt"])
 
     thread = threading.Thread(target=write, daemon=True)

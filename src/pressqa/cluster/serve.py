@@ -18,7 +18,7 @@ APP_NAME = "pressqa"
 
 @serve.deployment(num_replicas=1, ray_actor_options={"num_cpus": 0})
 class IndexWriter:
-    """The one writer: adds and removes releases and saves, so writes never race each other."""
+    """The one writer (a `Writer`): adds and removes releases and saves, so writes never race each other."""
 
     def __init__(self, settings: Settings) -> None:
         self.engine = PressQA(settings)
@@ -26,25 +26,24 @@ class IndexWriter:
         self.engine.embedder.model  # noqa: B018
         self.engine.analyzer.nlp  # noqa: B018
 
-    def add(self, doc: Document, origin: str) -> tuple[str, int]:
+    def add_document(self, doc: Document, origin: str = "api") -> tuple[str, int]:
         return self.engine.add_document(doc, origin)
 
-    def remove(self, doc_id: str) -> bool:
+    def remove_document(self, doc_id: str) -> bool:
         return self.engine.remove_document(doc_id)
 
 
-class ForwardingEngine(PressQA):
-    """An engine that reads its own copy of the index and sends every write to the writer deployment."""
+class ForwardingWriter:
+    """A `Writer` that sends every write to the writer deployment and waits for it to be saved."""
 
-    def __init__(self, settings: Settings, writer: DeploymentHandle) -> None:
-        super().__init__(settings)
+    def __init__(self, writer: DeploymentHandle) -> None:
         self.writer = writer
 
     def add_document(self, doc: Document, origin: str = "api") -> tuple[str, int]:
-        return self.writer.add.remote(doc, origin).result()
+        return self.writer.add_document.remote(doc, origin).result()
 
     def remove_document(self, doc_id: str) -> bool:
-        return self.writer.remove.remote(doc_id).result()
+        return self.writer.remove_document.remote(doc_id).result()
 
 
 @serve.ingress()
@@ -58,7 +57,7 @@ class ApiReplica:
     def __serve_build_asgi_app__(self):
         from pressqa.service.api import create_app
 
-        return create_app(self.settings, ForwardingEngine(self.settings, self.writer))
+        return create_app(self.settings, PressQA(self.settings, ForwardingWriter(self.writer)))
 
 
 def application(settings: Settings, replicas: int, cpus_per_replica: float = 1.0):
@@ -87,3 +86,19 @@ def run(settings: Settings, replicas: int, host: str, port: int, blocking: bool 
         route_prefix="/",
         blocking=blocking,
     )
+
+
+def serve_until_stopped(settings: Settings, replicas: int, host: str, port: int, log=print) -> None:
+    """Deploy the API on Ray Serve and wait; SIGTERM or Ctrl-C takes the deployment down."""
+    import signal
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        run(settings, replicas, host, port, blocking=True)
+    except KeyboardInterrupt:
+        log("stopping the replicas")
+    finally:
+        serve.shutdown()

@@ -6,13 +6,12 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from pressqa.ingest.load import content_hash, make_document
-from pressqa.ingest.pipeline import add_documents, chunking_settings
+from pressqa.ingest.load import make_document
+from pressqa.ingest.pipeline import ingest_documents
 from pressqa.metrics import abstention, answer_scores, first_hit_rank, mrr_at_k, percentiles, recall_at_k
 from pressqa.progress import track
 from pressqa.reader.answer_kind import answer_kind
 from pressqa.reader.calibration import RIGHT_F1, expected_calibration_error, reliability
-from pressqa.retrieval.index import Index
 from pressqa.retrieval.retrieve import Filters, Mode
 from pressqa.schema import Document, Passage
 from pressqa.service.qa import PressQA
@@ -142,11 +141,7 @@ def _read(path: Path) -> str:
 def build_temporary_index(engine: PressQA, documents: list[Document], folder: Path, progress: bool) -> None:
     """Index `documents` in `folder` with the engine's model and settings, and point the engine at it."""
     settings = engine.settings.model_copy(update={"index_dir": folder})
-    index = Index.create(folder, settings.model_name, engine.embedder.dimension, chunking_settings(settings))
-    docs = [(d, content_hash(d), "eval") for d in documents]
-    add_documents(index, docs, settings, engine.embedder, engine.analyzer, progress)
-    index.save()
-    index.close()
+    ingest_documents(documents, settings, engine.embedder, engine.analyzer, "eval", progress)
     engine.use_index(folder)
 
 
@@ -195,7 +190,7 @@ def _evaluate_one(engine: PressQA, item: QAItem, mode: Mode, oracle: bool = Fals
         retrieval_ms=timings["embed"] + timings["retrieve"],
         reader_ms=outcome.timings_ms["read"],
         cited_doc=cited.chunk.doc_id if cited else None,
-        cited_family=[d.doc_id for d in cited.also] if cited else [],
+        cited_family=[d.doc_id for d in cited.also_published_by] if cited else [],
         cited_passage=cited.chunk.text if cited else None,
         retriever_hit_rank=first_hit_rank([_is_hit(p, item) for p in ranked]),
         kind=item.kind,
@@ -214,7 +209,7 @@ def _is_hit(passage: Passage, item: QAItem) -> bool:
 
 def _releases(passage: Passage) -> set[str]:
     """The release a passage comes from and the other releases of its family, which it stands for."""
-    return {passage.chunk.doc_id, *(d.doc_id for d in passage.also)}
+    return {passage.chunk.doc_id, *(d.doc_id for d in passage.also_published_by)}
 
 
 def summarize(records: list[Record], threshold: float) -> dict:

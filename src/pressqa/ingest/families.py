@@ -153,7 +153,7 @@ class FamilyStore(Protocol):
 
     def new_family(self) -> int: ...
 
-    def family_text(self, doc_id: str) -> str | None:
+    def release_text(self, doc_id: str) -> str | None:
         """A known release's text, for the facts test."""
         ...
 
@@ -170,7 +170,7 @@ def assign_family(
             candidates.append((score, other_id, other_family))
     family = None
     for _, other_id, other_family in sorted(candidates, reverse=True):
-        other_text = store.family_text(other_id)
+        other_text = store.release_text(other_id)
         if other_text is not None and fact_changes(text, other_text) <= rule.max_fact_changes:
             family = other_family
             break
@@ -202,5 +202,5 @@ class MemoryFamilies:
     def new_family(self) -> int:
         return max(self.family.values(), default=-1) + 1
 
-    def family_text(self, doc_id: str) -> str | None:
+    def release_text(self, doc_id: str) -> str | None:
         return self.texts.get(doc_id)

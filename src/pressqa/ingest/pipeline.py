@@ -16,7 +16,8 @@ from pressqa.ingest.load import content_hash, load_paths
 from pressqa.progress import on_terminal
 from pressqa.retrieval.dense import AnnConfig
 from pressqa.retrieval.embed import Embedder, passage_text
-from pressqa.retrieval.index import FORMAT, MANIFEST, Index, index_lock, manifest_json
+from pressqa.retrieval.index import Index
+from pressqa.retrieval.manifest import FORMAT, MANIFEST, index_lock, manifest_json
 from pressqa.schema import Chunk, Document
 
 
@@ -108,6 +109,30 @@ def ingest(
     return report
 
 
+def ingest_documents(
+    docs: list[Document],
+    settings: Settings,
+    embedder: Embedder,
+    analyzer: Analyzer,
+    origin: str,
+    progress: bool = False,
+) -> int:
+    """A new index at `settings.index_dir` holding `docs` (releases not read from files: a SQuAD set, say).
+
+    The same writer as `ingest`: under the index lock, with the ANN settings, saved atomically. Returns the
+    chunk count."""
+    with index_lock(settings.index_dir, exclusive=True):
+        index = open_for_writing(settings, embedder, rebuild=True)
+        try:
+            chunks = add_documents(
+                index, [(d, content_hash(d), origin) for d in docs], settings, embedder, analyzer, progress
+            )
+            index.save()
+        finally:
+            index.close()
+    return chunks
+
+
 WEB_ORIGIN = "web"  # releases fetched from URLs: updated when fetched again, never dropped by a folder's sync
 
 
@@ -115,7 +140,7 @@ def _plan_urls(index: Index, urls: list[str], fetcher: Fetcher, report: IngestRe
     """Fetch each URL; (document, hash, origin) for the new or changed releases, failures reported by URL.
 
     The fetcher is this run's: it is closed when done."""
-    known = index.hashes(WEB_ORIGIN)
+    known = index.store.hashes(WEB_ORIGIN)
     todo: list[tuple[Document, str, str]] = []
     try:
         for url in urls:
@@ -146,7 +171,7 @@ def _plan(index: Index, root: Path, report: IngestReport) -> list[tuple[Document
     loaded = load_paths([root])
     report.errors += loaded.errors
     origin = str(root.resolve())
-    known = index.hashes(origin)
+    known = index.store.hashes(origin)
     todo = _changed(loaded.documents, known, origin, report)
     seen = {d.doc_id for d in loaded.documents}
     failed = {Path(source).resolve() for source, _ in loaded.errors}
@@ -226,7 +251,7 @@ def add_prepared(
         index.add(p.doc, p.doc_hash, p.chunks, p.vectors, p.sentence_vectors, p.origin)
         if families:
             sig = p.signature if p.signature is not None else signature(p.doc.text)
-            assign_family(index, families, p.doc.doc_id, sig, p.doc.date, p.doc.text)
+            assign_family(index.families, families, p.doc.doc_id, sig, p.doc.date, p.doc.text)
         chunks += len(p.chunks)
     return chunks
 
@@ -252,13 +277,13 @@ def group_families(index: Index, rule: FamilyRule, progress: bool = False) -> bo
     Returns whether anything changed (to save)."""
     changed = index.manifest.get("families") != rule.describe()
     if changed:
-        index.clear_families()
+        index.families.clear()
         index.manifest["families"] = rule.describe()  # saved with the index
-    ungrouped = index.ungrouped()
+    ungrouped = index.families.ungrouped()
     if ungrouped and progress:
         print(f"grouping {len(ungrouped)} releases into families …", file=sys.stderr, flush=True)
     for doc_id, text, day in ungrouped:
-        assign_family(index, rule, doc_id, signature(text), day, text)
+        assign_family(index.families, rule, doc_id, signature(text), day, text)
     return changed or bool(ungrouped)
 
 

@@ -4,6 +4,7 @@ from functools import cached_property
 
 import numpy as np
 
+from pressqa.reader.question import QuestionInfo
 from pressqa.retrieval.retrieve import Retrieved
 from pressqa.schema import Answer, Span
 
@@ -24,8 +25,8 @@ class TransformersReader:
         model = AutoModelForQuestionAnswering.from_pretrained(self.model_dir, local_files_only=True)
         return tokenizer, model.eval()
 
-    def read(self, question: str, query_vector: np.ndarray | None, retrieved: Retrieved) -> list[Answer]:
-        answers = [a for p in retrieved.passages if (a := self._read_passage(question, p.chunk))]
+    def read(self, info: QuestionInfo, query_vector: np.ndarray | None, retrieved: Retrieved) -> list[Answer]:
+        answers = [a for p in retrieved.passages if (a := self._read_passage(info.text, p.chunk))]
         return sorted(answers, key=lambda a: -a.score)
 
     def _read_passage(self, question: str, chunk) -> Answer | None:

@@ -11,8 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from pressqa.reader.question import PHRASE, QuestionInfo, analyze_question, expected_type, stem_words
-from pressqa.reader.read import HeuristicReader, ScoredSentence, key_coverage
+from pressqa.reader.heuristic import HeuristicReader, ScoredSentence, key_coverage
+from pressqa.reader.question import PHRASE, QuestionInfo, expected_type, stem_words
 from pressqa.reader.typed_spans import typed_choice
 from pressqa.retrieval.embed import Embedder
 from pressqa.retrieval.retrieve import Retrieved
@@ -296,8 +296,8 @@ class LearnedReader:
     def model(self) -> SpanModel:
         return load_model(self.embedder.model[0].auto_model, self.weights)
 
-    def read(self, question: str, query_vector: np.ndarray | None, retrieved: Retrieved) -> list[Answer]:
-        info = analyze_question(question)
+    def read(self, info: QuestionInfo, query_vector: np.ndarray | None, retrieved: Retrieved) -> list[Answer]:
+        question = info.text
         chosen = self.selector.best_sentences(info, query_vector, retrieved)
         if not chosen:
             return []

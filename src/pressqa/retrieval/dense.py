@@ -124,6 +124,13 @@ class VectorIndex:
             return f"hnsw{inner.hnsw.nb_neighbors(1)}" + ("-fp16" if isinstance(inner, faiss.IndexHNSWSQ) else "")
         return "flat"
 
+    def hits(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(id, score) of the top k, optionally only among `allowed` ids; none from an empty index or filter."""
+        if self.ntotal == 0 or (allowed is not None and len(allowed) == 0):
+            return []
+        scores, ids = self.search(vector, k, allowed)
+        return [(int(i), float(s)) for i, s in zip(ids, scores, strict=True) if i >= 0]
+
     def search(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (scores, ids) for one query, optionally only among `allowed` ids (all live)."""
         k = min(k, self.ntotal)

@@ -69,7 +69,7 @@ class Retriever:
 
     def _by_best_sentence(self, query_vector: np.ndarray, ids: set[int]) -> list[int]:
         """Candidates ranked by their single closest sentence: questions usually target one sentence."""
-        vectors = self.index.sentence_vectors(sorted(ids))
+        vectors = self.index.store.sentence_vectors(sorted(ids))
         best = {i: float((v.astype(np.float32) @ query_vector).max()) for i, v in vectors.items() if len(v)}
         return sorted(best, key=lambda i: -best[i])
 
@@ -84,7 +84,7 @@ class Retriever:
         t0 = time.perf_counter()
         allowed = None
         if filters and filters.active():
-            allowed = self.index.chunk_ids(filters.doc_ids, filters.date_from, filters.date_to)
+            allowed = self.index.store.chunk_ids(filters.doc_ids, filters.date_from, filters.date_to)
         dense = self.index.search_dense(query_vector, self.candidates, allowed) if mode != Mode.bm25 else []
         t1 = time.perf_counter()
         sparse = self.index.search_bm25(question, self.candidates, allowed) if mode != Mode.dense else []
@@ -114,15 +114,15 @@ class Retriever:
         if self.families and ranked:
             ranked, family = self._one_per_family(ranked, top_k)
         ranked = ranked[:top_k]
-        found = self.index.chunks([i for i, _ in ranked])
-        docs = self.index.metadata({chunk.doc_id for chunk, _ in found.values()})
-        members = self.index.family_members({family[d] for d in docs if d in family}) if family else {}
+        found = self.index.store.chunks([i for i, _ in ranked])
+        docs = self.index.store.metadata({chunk.doc_id for chunk, _ in found.values()})
+        members = self.index.families.members({family[d] for d in docs if d in family}) if family else {}
         passages, vectors = [], {}
         for chunk_id, score in ranked:
             chunk, sentence_vectors = found[chunk_id]
             doc = docs[chunk.doc_id]
-            also = [m for m in members.get(family.get(doc.doc_id, -1), []) if m.doc_id != doc.doc_id]
-            passages.append(Passage(chunk, doc.title, doc.date, doc.source, float(score), dense.get(chunk_id), also))
+            others = [m for m in members.get(family.get(doc.doc_id, -1), []) if m.doc_id != doc.doc_id]
+            passages.append(Passage(chunk, doc.title, doc.date, doc.source, float(score), dense.get(chunk_id), others))
             vectors[chunk_id] = sentence_vectors
         return Retrieved(passages, vectors)
 
@@ -134,8 +134,8 @@ class Retriever:
         The best-ranked release of a family stands for it; another release's passage is dropped only when the
         standing release says all it says (a re-post may have cut a paragraph the original kept, or the other
         way round: that passage stays). Returns the families too."""
-        doc_of = self.index.chunk_documents([i for i, _ in ranked])
-        family = self.index.families(set(doc_of.values()))
+        doc_of = self.index.store.chunk_documents([i for i, _ in ranked])
+        family = self.index.families.families(set(doc_of.values()))
         shown: dict[int, str] = {}  # family → the release that stands for it
         texts: dict[str, set[bytes]] = {}
         kept = []
@@ -155,7 +155,7 @@ class Retriever:
         Half a sentence's 5-grams found is enough: a re-post's typos and reworded words cost a few of them,
         while a sentence the other release lacks has next to none."""
         if doc_id not in texts:
-            texts[doc_id] = shingles(self.index.family_text(doc_id) or "")
-        chunk = self.index.chunks([chunk_id])[chunk_id][0]
+            texts[doc_id] = shingles(self.index.families.release_text(doc_id) or "")
+        chunk = self.index.store.chunks([chunk_id])[chunk_id][0]
         sentences = [chunk.text[s.start - chunk.start : s.end - chunk.start] for s in chunk.sentences] or [chunk.text]
         return all(contained(sentence, texts[doc_id], 0.5) for sentence in sentences)

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pressqa.config import get_settings
 from pressqa.retrieval.retrieve import Filters, Mode
 from pressqa.schema import Answer, Document, Passage
-from pressqa.service.qa import AskResult
+from pressqa.service.pipeline import AskResult
 
 
 class FiltersIn(BaseModel):
@@ -206,7 +206,7 @@ def passage_out(p: Passage) -> PassageOut:
         start=c.start,
         end=c.end,
         score=round(p.score, 6),
-        also_published_by=[document_summary(d) for d in p.also],
+        also_published_by=[document_summary(d) for d in p.also_published_by],
     )
 
 

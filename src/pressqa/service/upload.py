@@ -146,10 +146,6 @@ async def _from_form(request: Request) -> Document:
     return doc
 
 
-def _iso_date(value: str) -> str:
-    return dt.date.fromisoformat(value).isoformat()
-
-
 def _checked(field: str, check, value: str) -> str:
     try:
         return check(value)

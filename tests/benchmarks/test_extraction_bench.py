@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from pressqa.evaluation.extraction_bench import TEMPLATES, measure
+from pressqa.benchmarks.extraction import TEMPLATES, measure
 from pressqa.ingest.load import html_to_document_fields, visible_text_fields
 from pressqa.metrics import f1_score
 

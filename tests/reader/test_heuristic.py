@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
+from pressqa.reader.heuristic import HeuristicReader, key_coverage, span_fit
 from pressqa.reader.question import analyze_question
-from pressqa.reader.read import HeuristicReader, key_coverage, span_fit
 from pressqa.retrieval.retrieve import Retrieved
 from pressqa.schema import Chunk, Passage, Span
 from pressqa.service.qa import PressQA
@@ -15,7 +15,7 @@ def test_golden_ct041_rmat(corpus_engine):
     answer = result.answer
     assert answer is not None and answer.text == "January 2022"
     assert answer.doc_id == GOLDEN
-    doc = corpus_engine.index.document(GOLDEN)
+    doc = corpus_engine.index.store.document(GOLDEN)
     assert doc.text[answer.start : answer.end] == "January 2022"
     cited = [p for p in result.passages if p.chunk.chunk_id == answer.chunk_id]
     assert cited and cited[0].chunk.start <= answer.start < answer.end <= cited[0].chunk.end
@@ -32,10 +32,10 @@ def test_golden_ct041_rmat(corpus_engine):
 )
 def test_typed_answers_over_the_corpus(corpus_engine, question, expected, doc_id):
     engine = PressQA(corpus_engine.settings.model_copy(update={"reader": "heuristic", "no_answer_threshold": 0.35}))
-    engine.embedder, engine.index = corpus_engine.embedder, corpus_engine.index
+    engine.embedder = corpus_engine.embedder  # the index loads from the same folder
     answer = engine.ask(question).answer
     assert answer is not None and expected in answer.text and answer.doc_id == doc_id
-    assert corpus_engine.index.document(doc_id).text[answer.start : answer.end] == answer.text
+    assert corpus_engine.index.store.document(doc_id).text[answer.start : answer.end] == answer.text
 
 
 @pytest.mark.parametrize("question", ["Who is the CEO of Pfizer?", "What is the capital of Australia?"])
@@ -71,7 +71,7 @@ def test_typed_span_is_chosen_over_other_entities_and_offsets_are_document_offse
         ("Who did Acme hire?", "Jane Roe"),
         ("How much did Acme pay to hire Jane Roe?", "$5 million"),
     ]:
-        best = reader.read(question, query, retrieved)[0]
+        best = reader.read(analyze_question(question), query, retrieved)[0]
         assert best.text == expected
         assert text[best.start - 100 : best.end - 100] == expected
 
@@ -79,7 +79,9 @@ def test_typed_span_is_chosen_over_other_entities_and_offsets_are_document_offse
 def test_falls_back_to_the_sentence_when_no_span_fits():
     text = "Acme Corp. hired Jane Roe."
     retrieved = _retrieved(text, [Span(0, 10, "ORG"), Span(17, 25, "PERSON")], [])
-    best = HeuristicReader().read("When did Acme hire Jane Roe?", np.ones(4, np.float32) / 2, retrieved)[0]
+    best = HeuristicReader().read(
+        analyze_question("When did Acme hire Jane Roe?"), np.ones(4, np.float32) / 2, retrieved
+    )[0]
     assert (best.start, best.end) == (100, 100 + len(text))
 
 

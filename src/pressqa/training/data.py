@@ -12,9 +12,9 @@ from pathlib import Path
 
 from pressqa.ingest.analyze import Analyzer
 from pressqa.ingest.load import make_document
-from pressqa.reader.qamr import Sentence
 from pressqa.reader.question import stem_words
 from pressqa.schema import Span
+from pressqa.training.qamr import Sentence
 
 
 @dataclass

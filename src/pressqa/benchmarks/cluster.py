@@ -9,7 +9,6 @@ from rich.console import Console
 from rich.table import Table
 
 from pressqa.config import Settings
-from pressqa.evaluation import bench
 from pressqa.ingest.pipeline import ingest
 from pressqa.service.qa import PressQA
 
@@ -65,7 +64,7 @@ def ingest_scaling(releases: Path, settings: Settings, root: Path, log=print) ->
 
 def serving(index_dir: Path, clients: int, seconds: float, log=print) -> dict:
     """Questions per second and latency: plain `pressqa serve`, then Ray Serve with 1 and 2 replicas."""
-    from pressqa.evaluation.loadtest import run
+    from pressqa.benchmarks.loadtest import run
 
     out = {}
     for name, ray, replicas in (("plain", None, 1), ("ray_1", "auto", 1), ("ray_2", "auto", 2)):
@@ -115,10 +114,6 @@ def projection(ingest_figures: dict, nodes: tuple[int, ...] = (1, 4, 16, 64)) ->
                 }
             )
     return rows
-
-
-def save(result: dict, out: Path) -> Path:
-    return bench.save(result, out, prefix="cluster-bench")
 
 
 def print_cluster_bench(result: dict, console: Console | None = None) -> None:

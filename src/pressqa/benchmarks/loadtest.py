@@ -1,6 +1,5 @@
 """Load test: concurrent clients mixing /ask with document writes against a real server on 127.0.0.1."""
 
-import json
 import os
 import random
 import shutil
@@ -214,7 +213,7 @@ def run(
         server.wait(timeout=60)
         log_lines = server_log.read_text(errors="replace").splitlines()
         index = Index.load(work)
-        on_disk = {d.doc_id for d in index.documents()}
+        on_disk = {d.doc_id for d in index.store.documents()}
         index.close()
     result = summarize(tally, memory, listed, on_disk, clients, seconds, warm_up)
     result["server"] = {"ray": ray, "replicas": replicas, "retries": retries, "killed_replica": killed}
@@ -253,10 +252,3 @@ def summarize(
             "samples": [[round(t, 1), round(rss, 1)] for t, rss, _ in memory],
         },
     }
-
-
-def save(result: dict, out: Path) -> Path:
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"load-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(result, indent=2))
-    return path

@@ -1,4 +1,4 @@
-from pressqa.reader.qamr import QAMRItem, detokenize, paragraphs, read_qas, read_sentences, split_by_document
+from pressqa.training.qamr import QAMRItem, detokenize, paragraphs, read_qas, read_sentences, split_by_document
 
 
 def test_detokenize_restores_spacing_and_keeps_token_spans():
@@ -54,7 +54,7 @@ def test_split_by_document_keeps_documents_apart():
 
 
 def test_squad_set_drops_sentences_to_make_unanswerable_questions(tmp_path):
-    from pressqa.reader.qamr import squad_set
+    from pressqa.training.qamr import squad_set
 
     write_qamr(tmp_path)
     sentences = read_sentences(tmp_path / "wiki-sentences.tsv")

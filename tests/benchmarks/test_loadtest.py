@@ -1,4 +1,4 @@
-from pressqa.evaluation.loadtest import run
+from pressqa.benchmarks.loadtest import run
 
 
 def test_short_load_run_has_no_errors_and_loses_no_documents(corpus_engine):

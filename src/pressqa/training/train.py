@@ -14,9 +14,6 @@ from tqdm import tqdm
 from pressqa.ingest.analyze import Analyzer
 from pressqa.ingest.load import make_document
 from pressqa.metrics import exact_match, f1_score
-from pressqa.reader.qamr import QAMRItem, Sentence, read_qas, read_sentences, split_by_document
-from pressqa.reader.reader_data import Example, SpanTable, name_swapped, read_release_qa, read_squad_qa, split_texts
-from pressqa.reader.reader_data import build_examples as text_examples
 from pressqa.reader.span_reader import (
     TUNED_LAYERS,
     SpanModel,
@@ -30,6 +27,9 @@ from pressqa.reader.span_reader import (
 )
 from pressqa.retrieval.embed import Embedder
 from pressqa.schema import Span
+from pressqa.training.data import Example, SpanTable, name_swapped, read_release_qa, read_squad_qa, split_texts
+from pressqa.training.data import build_examples as text_examples
+from pressqa.training.qamr import QAMRItem, Sentence, read_qas, read_sentences, split_by_document
 
 BATCH = 64
 

@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("ray", reason="the cluster extra (pip install 'pressqa[cluster]') is not installed")
 
-from pressqa.cluster.bench import projection, subset  # noqa: E402
+from pressqa.benchmarks.cluster import projection, subset  # noqa: E402
 
 
 def test_subset_takes_the_first_releases_and_skips_blank_lines(tmp_path):

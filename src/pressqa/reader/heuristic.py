@@ -1,23 +1,18 @@
-"""Extractive readers: pick the answer span, with a score, out of the retrieved passages."""
+"""The heuristic reader: best sentences by meaning and word overlap, then the best span of the expected type.
+
+The learned reader reads the sentences it selects."""
 
 import math
 import re
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
-from pressqa.reader.question import PHRASE, QuestionInfo, analyze_question, stem_words
+from pressqa.reader.question import PHRASE, QuestionInfo, stem_words
 from pressqa.retrieval.retrieve import Retrieved
 from pressqa.schema import Answer, Chunk, Span
 
 _EDGE_PUNCT = " \t\n,;:.!?\"“”‘’'()[]"
-
-
-class Reader(Protocol):
-    def read(self, question: str, query_vector: np.ndarray | None, retrieved: Retrieved) -> list[Answer]:
-        """Candidate answers, the one to give first, each with a score in [0, 1] for abstention."""
-        ...
 
 
 @dataclass
@@ -37,8 +32,7 @@ class HeuristicReader:
     def __init__(self, sentences: int = 8) -> None:
         self.sentences = sentences
 
-    def read(self, question: str, query_vector: np.ndarray | None, retrieved: Retrieved) -> list[Answer]:
-        info = analyze_question(question)
+    def read(self, info: QuestionInfo, query_vector: np.ndarray | None, retrieved: Retrieved) -> list[Answer]:
         answers: dict[tuple[str, int, int], Answer] = {}
         for sentence in self.best_sentences(info, query_vector, retrieved):
             for answer in self._spans(info, sentence, retrieved):

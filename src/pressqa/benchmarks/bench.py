@@ -14,7 +14,7 @@ from pressqa.ingest.load import load_paths
 from pressqa.ingest.pipeline import ingest
 from pressqa.retrieval.dense import AnnConfig, VectorIndex
 from pressqa.retrieval.embed import passage_text
-from pressqa.retrieval.index import Index
+from pressqa.retrieval.index import Index, index_lock
 from pressqa.service.qa import PressQA
 
 
@@ -44,7 +44,7 @@ def query_path(engine: PressQA, questions: list[str], repeats: int) -> dict:
     ask, embed, embed_torch = stats(total), stats(floor), stats(torch_floor)
     return {
         "questions": len(total),
-        "chunks": engine.index.chunk_count(),
+        "chunks": engine.index.store.chunk_count(),
         "ask_ms": ask,
         "embed_only_ms": embed,
         "ratio_median": round(ask["median"] / embed["median"], 2),
@@ -57,30 +57,35 @@ def query_path(engine: PressQA, questions: list[str], repeats: int) -> dict:
 def replicate(source: Index, path: Path, chunks: int, seed: int = 0) -> Index:
     """An index of about `chunks` chunks: copies of the source's releases under new ids, vectors jittered."""
     rng = np.random.default_rng(seed)
-    target = Index.create(path, source.manifest["model"], source.dimension, source.manifest["chunking"])
-    docs = [source.document(d.doc_id) for d in source.documents()]
-    per_doc = {
-        d.doc_id: source.db.execute("SELECT id, vector FROM chunks WHERE doc_id=? ORDER BY id", (d.doc_id,)).fetchall()
-        for d in docs
-    }
+    with index_lock(path, exclusive=True):
+        target = Index.create(path, source.manifest["model"], source.dimension, source.manifest["chunking"], source.ann)
+        _fill_with_copies(source, target, chunks, rng)
+        target.save()
+    return target
+
+
+def _fill_with_copies(source: Index, target: Index, chunks: int, rng: np.random.Generator) -> None:
+    ids, vectors = source.store.vectors()
+    doc_of = source.store.chunk_documents(list(ids))
+    found = source.store.chunks(list(ids))
+    per_doc: dict[str, list[int]] = {}
+    for row, chunk_id in enumerate(ids):
+        per_doc.setdefault(doc_of[int(chunk_id)], []).append(row)
+    docs = [source.store.document(d.doc_id) for d in source.store.documents()]
     copy = 0
-    while target.chunk_count() < chunks:
+    while target.store.chunk_count() < chunks:
         copy += 1
         for doc in docs:
-            rows = per_doc[doc.doc_id]
-            found = source.chunks([r[0] for r in rows])
-            parts = [found[r[0]] for r in rows]
-            vectors = np.stack([np.frombuffer(blob, dtype=np.float32) for _, blob in rows])
+            rows = per_doc.get(doc.doc_id, [])
+            parts = [found[int(ids[r])] for r in rows]
             clone = type(doc)(**{**vars(doc), "doc_id": f"{doc.doc_id}#{copy}", "title": f"{doc.title} ({copy})"})
             target.add(
                 clone,
                 f"copy{copy}",
                 [type(c)(**{**vars(c), "doc_id": clone.doc_id}) for c, _ in parts],
-                _jitter(vectors, rng),
+                _jitter(vectors[rows], rng),
                 [_jitter(s, rng) for _, s in parts],
             )
-    target.save()
-    return target
 
 
 def _jitter(vectors: np.ndarray, rng: np.random.Generator, scale: float = 0.02) -> np.ndarray:
@@ -108,10 +113,11 @@ def ingest_throughput(settings: Settings, engine: PressQA, folder: Path) -> dict
     report = ingest([folder], settings, engine.embedder, engine.analyzer)
     ingest_s = time.perf_counter() - t0
     index = Index.load(settings.index_dir)
-    rows = index.db.execute("SELECT d.title, c.text FROM chunks c JOIN documents d USING(doc_id)").fetchall()
-    sentences = sum(len(json.loads(s)["sentences"]) for (s,) in index.db.execute("SELECT spans FROM chunks"))
+    found = index.store.chunks(list(index.store.chunk_ids()))
+    titles = {d.doc_id: d.title for d in index.store.documents()}
     index.close()
-    texts = [passage_text(title, text) for title, text in rows]
+    texts = [passage_text(titles[chunk.doc_id], chunk.text) for chunk, _ in found.values()]
+    sentences = sum(len(chunk.sentences) for chunk, _ in found.values())
     t0 = time.perf_counter()
     engine.embedder.model.encode(texts, batch_size=settings.batch_size, normalize_embeddings=True)
     encode_s = time.perf_counter() - t0
@@ -204,7 +210,8 @@ engine = PressQA(Settings(index_dir=sys.argv[1]))
 engine.embedder.encode_query("warm up")
 model = rss()
 engine.ask("When did CT041 receive RMAT?")
-print(json.dumps({"model_mb": round(model, 1), "server_mb": round(rss(), 1), "chunks": engine.index.chunk_count()}))
+chunks = engine.index.store.chunk_count()
+print(json.dumps({"model_mb": round(model, 1), "server_mb": round(rss(), 1), "chunks": chunks}))
 """
 
 
@@ -222,8 +229,37 @@ def memory(index_dir: Path) -> dict:
     return figures
 
 
-def save(result: dict, out: Path, prefix: str = "bench") -> Path:
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(result, indent=2))
-    return path
+def run_bench(settings: Settings, questions: list[str], repeats: int, releases: int, large: bool, say=print) -> dict:
+    """Every figure of `pressqa bench`: query path, ingest, FAISS at scale, server memory."""
+    import os
+    import tempfile
+
+    result: dict = {"machine": {"cpus": os.cpu_count(), "threads": settings.threads}}
+    with tempfile.TemporaryDirectory(prefix="pressqa-bench-") as tmp:
+        root = Path(tmp)
+        sample = settings.model_copy(update={"index_dir": root / "sample"})
+        engine = PressQA(sample)
+        say("1/4 query path on the sample corpus …")
+        ingest([settings.corpus_dir], sample, engine.embedder, engine.analyzer)
+        result["query_sample"] = query_path(engine, questions, repeats)
+        say("1/4 query path at 10k chunks …")
+        replicate(engine.index, root / "10k", 10_000).close()
+        big = PressQA(settings.model_copy(update={"index_dir": root / "10k"}))
+        big.embedder = engine.embedder
+        result["query_10k"] = query_path(big, questions, repeats)
+        big.close()
+        say(f"2/4 ingest of {releases} synthetic releases …")
+        synthetic_releases(settings.corpus_dir, root / "releases", releases)
+        fresh = settings.model_copy(update={"index_dir": root / "ingest"})
+        result["ingest"] = ingest_throughput(fresh, engine, root / "releases")
+        result["scale"] = []
+        for n in [10_000, 100_000] + ([1_000_000] if large else []):
+            say(f"3/4 FAISS exact, HNSW and IVF at {n:,} vectors …")
+            result["scale"] += scale(n, [64, 128, 256], [64, 128, 256, 512])
+        say("4/4 server memory …")
+        result["memory"] = [memory(root / "sample"), memory(root / "10k")]
+        if large:
+            replicate(engine.index, root / "100k", 100_000).close()
+            result["memory"].append(memory(root / "100k"))
+        engine.close()
+    return result

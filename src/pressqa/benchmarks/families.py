@@ -335,3 +335,15 @@ def ingest_throughput(releases: Path, count: int, settings, embedder, analyzer, 
         "family_ms_per_release": family_s * 1000 / count,
         "ratio_family_work": off_s / (off_s + family_s),
     }
+
+
+def run(releases: Path, count: int, settings, log: Callable[[str], None]) -> dict:
+    """Every figure of `pressqa bench --families`: the rule on labelled pairs, then ingest with and without."""
+    from pressqa.ingest.pipeline import family_rule
+    from pressqa.service.qa import PressQA
+
+    rule = family_rule(settings.model_copy(update={"families": True}))
+    result = measure(releases, count, rule, log)
+    engine = PressQA(settings)
+    result["throughput"] = ingest_throughput(releases, 120, settings, engine.embedder, engine.analyzer, log)
+    return result

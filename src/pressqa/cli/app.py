@@ -1,0 +1,80 @@
+"""The `pressqa` app and what its commands share: failing with a message, the Ray checks, printing a report."""
+
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pressqa.config import get_settings
+
+app = typer.Typer(
+    help="Ask questions of press releases; get extractive answers with cited passages.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+SHARED = Path("../shared/data")
+DOJ_RELEASES = SHARED / "releases" / "doj_releases.jsonl"
+RAY_HELP = "Use the Ray cluster at ADDRESS ('auto': start one here); needs pressqa[cluster]."
+Ray = Annotated[str | None, typer.Option("--ray", metavar="ADDRESS", help=RAY_HELP)]
+Out = Annotated[Path, typer.Option(help="Folder for the JSON result.")]
+
+
+# ---- shared checks and output --------------------------------------------------------------
+def fail(message: str, code: int = 1) -> None:
+    typer.secho(message, err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+def say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def require_file(path: Path, what: str) -> None:
+    if not path.is_file():
+        fail(f"no {what} at {path}")
+
+
+def require_ray(option: str) -> None:
+    try:
+        import ray.data  # noqa: F401
+        import ray.serve  # noqa: F401
+    except ImportError:
+        fail(f"{option} needs Ray: pip install 'pressqa[cluster]'")
+
+
+def ray_connect(address: str, stack: ExitStack) -> None:
+    """Join the Ray cluster at `address` for the rest of `stack`, or fail with a message."""
+    require_ray("--ray")
+    from pressqa.cluster.session import connected
+
+    try:
+        stack.enter_context(connected(address))
+    except (ConnectionError, ValueError, RuntimeError) as exc:
+        fail(f"cannot reach the Ray cluster at {address}: {exc}")
+
+
+def ray_preparer(address: str | None, settings, workers: int | None, stack: ExitStack):
+    """None without `address`; else the preparer that sends releases to the cluster's workers."""
+    if not address:
+        return None
+    ray_connect(address, stack)
+    from pressqa.cluster.ingest import RayPreparer
+
+    return RayPreparer(settings, workers, progress=sys.stderr.isatty())  # its own lines either way
+
+
+def print_report(report, settings) -> None:
+    from pressqa.ingest.watch import report_lines
+
+    skipped, summary = report_lines(report, settings.index_dir)
+    for line in skipped:
+        typer.secho(line, err=True, fg=typer.colors.YELLOW)
+    typer.echo(summary)
+
+
+def engine_for(settings=None):
+    from pressqa.service.qa import PressQA
+
+    return PressQA(settings or get_settings())

@@ -1,0 +1,78 @@
+"""pressqa eval: score answers and retrieval against a question set."""
+
+import json
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pressqa.cli.app import Ray, app, engine_for, fail, ray_preparer, say
+from pressqa.config import get_settings
+from pressqa.retrieval.index import IndexNotReady
+
+
+# ---- evaluation ----------------------------------------------------------------------------
+@app.command("eval")
+def eval_command(
+    questions: Annotated[
+        Path | None, typer.Argument(help="Project-format JSONL (default eval/questions.jsonl).")
+    ] = None,
+    squad: Annotated[Path | None, typer.Option(help="SQuAD 1.1/2.0 JSON: indexed in a temporary folder.")] = None,
+    corpus: Annotated[
+        list[Path] | None,
+        typer.Option(help="Releases to ask over (repeat for more): indexed once outside index/, then reused."),
+    ] = None,
+    mode: Annotated[str, typer.Option(help="hybrid, dense or bm25.")] = "hybrid",
+    calibrate: Annotated[bool, typer.Option(help="Pick and save the no-answer threshold maximising F1.")] = False,
+    oracle: Annotated[bool, typer.Option(help="Give the reader the gold document only (no retrieval).")] = False,
+    out: Annotated[Path, typer.Option(help="Folder for the JSON result and the report.")] = Path("eval/results"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result JSON.")] = False,
+    fit_calibration: Annotated[
+        Path | None,
+        typer.Option(
+            help="Fit the learned reader's score calibration on this run and save it here (ask held-out "
+            "training-side questions: pressqa release-set; never a benchmark)."
+        ),
+    ] = None,
+    ray: Ray = None,
+) -> None:
+    """Score answers and retrieval against a question set; write JSON and a report with plots."""
+    from pressqa.evaluation import run
+    from pressqa.evaluation.corpus_index import CorpusError
+    from pressqa.evaluation.evaluate import EvalInputError
+    from pressqa.evaluation.report import print_table, write_outputs
+    from pressqa.reader.span_reader import default_weights
+    from pressqa.retrieval.retrieve import Mode
+
+    settings = get_settings()
+    if mode not in Mode.__members__:
+        fail(f"unknown mode {mode!r}: use hybrid, dense or bm25", 2)
+    if squad and corpus:
+        fail("--squad brings its own paragraphs: use it without --corpus", 2)
+    if fit_calibration:
+        if settings.reader != "learned":
+            fail("--fit-calibration calibrates the learned reader: set PRESSQA_READER=learned", 2)
+        settings = settings.model_copy(update={"calibrate_scores": False})  # fit on the raw scores
+    try:
+        with ExitStack() as stack:
+            preparer = ray_preparer(ray, settings, None, stack) if corpus else None
+            engine = engine_for(settings)
+            result = run.run_evaluation(
+                engine, questions, squad, corpus, Mode(mode), oracle, log=say, preparer=preparer
+            )
+    except (EvalInputError, CorpusError, IndexNotReady) as exc:
+        fail(str(exc))
+    if calibrate:
+        say(run.calibrate_threshold(result))
+    if fit_calibration:
+        try:
+            say(run.fit_calibration(result, fit_calibration, settings.reader_weights or default_weights()))
+        except ValueError as exc:  # too few answers, or all right or all wrong
+            fail(str(exc))
+    json_path, report_path = write_outputs(result, out)
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print_table(result)
+    say(f"results: {json_path}\nreport:  {report_path}")

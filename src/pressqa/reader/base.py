@@ -1,0 +1,17 @@
+"""What every reader is: question and retrieved passages in, scored candidate answers out."""
+
+from typing import Protocol
+
+import numpy as np
+
+from pressqa.reader.question import QuestionInfo
+from pressqa.retrieval.retrieve import Retrieved
+from pressqa.schema import Answer
+
+
+class Reader(Protocol):
+    def read(self, info: QuestionInfo, query_vector: np.ndarray | None, retrieved: Retrieved) -> list[Answer]:
+        """Candidate answers, the one to give first, each with a score in [0, 1] for abstention.
+
+        `info` is the question as `analyze_question` saw it: the caller analyses a question once."""
+        ...

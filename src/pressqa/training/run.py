@@ -1,0 +1,81 @@
+"""The training commands as library calls: check the inputs, train the reader, write held-out sets."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pressqa.retrieval.embed import Embedder
+from pressqa.training.qamr import read_qas, read_sentences, split_by_document, squad_set
+from pressqa.training.train import SOURCES, gather, train
+
+NEEDED = {"qamr": "qamr/wiki-sentences.tsv", "releases": "releases/qa/train.jsonl", "qa_train": "qa_train"}
+
+
+class TrainingInputError(ValueError):
+    """Inputs a training command cannot use; `code` is the exit status (2: a wrong option, 1: missing data)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class TrainingOptions:
+    sources: tuple[str, ...] = ("qamr",)
+    init: Path | None = None
+    epochs: int = 3
+    seed: int = 13
+    limit: int | None = None
+    qamr_sample: int | None = None
+    learning_rate: float = 5e-5
+    int8: bool = True
+    tuned_layers: int | None = None
+    swap_negatives: float = 0.0
+
+
+def check_inputs(shared: Path, options: TrainingOptions) -> None:
+    """TrainingInputError unless every source is known and its data, and the starting weights, are there."""
+    unknown = [s for s in options.sources if s not in SOURCES]
+    if unknown:
+        raise TrainingInputError(f"unknown data source {', '.join(unknown)}: use {', '.join(SOURCES)}", 2)
+    missing = [str(shared / NEEDED[s]) for s in options.sources if not (shared / NEEDED[s]).exists()]
+    if missing:
+        raise TrainingInputError(f"training data not found: {', '.join(missing)}")
+    if options.init and not options.init.is_file():
+        raise TrainingInputError(f"no weights at {options.init}")
+
+
+def run_training(shared: Path, out: Path, options: TrainingOptions, embedder: Embedder, log=print) -> dict:
+    """Train the learned reader on the sources under `shared` and save its best epoch to `out`."""
+    from pressqa.reader.span_reader import TUNED_LAYERS
+
+    check_inputs(shared, options)
+    o = options
+    data = gather(shared, o.sources, o.seed, o.limit, o.qamr_sample, log=log, swap_rate=o.swap_negatives)
+    tuned = o.tuned_layers or TUNED_LAYERS
+    return train(
+        data,
+        out,
+        embedder,
+        o.epochs,
+        o.seed,
+        tuned=tuned,
+        init=o.init,
+        learning_rate=o.learning_rate,
+        int8=o.int8,
+        log=log,
+    )
+
+
+def write_qamr_set(qamr: Path, out: Path, seed: int, distractors: bool) -> str:
+    """Write the reader's held-out QAMR questions as SQuAD 2.0 JSON; says what was written."""
+    if not (qamr / "wiki-sentences.tsv").exists():
+        raise TrainingInputError(f"no QAMR data in {qamr}/ (expected wiki-sentences.tsv, dev.tsv, test.tsv)")
+    sentences = read_sentences(qamr / "wiki-sentences.tsv")
+    items = read_qas(qamr / "dev.tsv", sentences) + read_qas(qamr / "test.tsv", sentences)
+    _, held_out = split_by_document(items, seed=seed)
+    data = squad_set(sentences, held_out, seed=seed, distractors=distractors)
+    out.write_text(json.dumps(data, ensure_ascii=False))
+    questions = sum(len(p["qas"]) for a in data["data"] for p in a["paragraphs"])
+    paragraphs = sum(len(a["paragraphs"]) for a in data["data"])
+    return f"wrote {questions} held-out questions over {paragraphs} paragraphs to {out}"

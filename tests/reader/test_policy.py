@@ -1,0 +1,36 @@
+from pressqa.reader.calibration import Calibration
+from pressqa.reader.policy import AnswerPolicy
+from pressqa.reader.question import analyze_question
+from pressqa.schema import Answer
+
+TEXTS = {"pfizer": "pfizer names albert bourla chief executive", "other": "moderna names a new chief executive"}
+
+
+def _answer(text: str, score: float, doc_id: str) -> Answer:
+    return Answer(text, score, doc_id, 0, len(text), 1)
+
+
+def test_the_policy_answers_with_the_best_candidate_only_above_the_threshold_with_its_band():
+    policy = AnswerPolicy(threshold=0.5, high=0.9, medium=0.7, require_names=False)
+    info = analyze_question("Who leads the company?")
+    decision = policy.decide(info, [_answer("Albert Bourla", 0.8, "pfizer")], TEXTS.get)
+    assert decision.answer.text == "Albert Bourla" and decision.band == "medium"
+    unsure = policy.decide(info, [_answer("Albert Bourla", 0.4, "pfizer")], TEXTS.get)
+    assert unsure.answer is None and unsure.best.text == "Albert Bourla" and unsure.band is None
+    assert policy.decide(info, [], TEXTS.get).answer is None
+
+
+def test_the_policy_calibrates_scores_before_deciding():
+    says_right = Calibration([0.0, 1.0], [0.95, 0.95], "sha", "test", 100)
+    policy = AnswerPolicy(threshold=0.5, high=0.9, medium=0.7, calibration=says_right, require_names=False)
+    decision = policy.decide(analyze_question("Who leads it?"), [_answer("Albert Bourla", 0.1, "pfizer")], TEXTS.get)
+    assert decision.answer.score == 0.95 and decision.band == "high"
+
+
+def test_the_policy_drops_candidates_from_releases_that_never_name_the_question_names():
+    policy = AnswerPolicy(threshold=0.5, high=0.9, medium=0.7)
+    info = analyze_question("Who is the chief executive of Pfizer?")
+    candidates = [_answer("a new chief executive", 0.9, "other"), _answer("Albert Bourla", 0.6, "pfizer")]
+    decision = policy.decide(info, candidates, TEXTS.get)
+    assert decision.answer.text == "Albert Bourla" and [c.doc_id for c in decision.candidates] == ["pfizer"]
+    assert AnswerPolicy(0.5, 0.9, 0.7, require_names=False).decide(info, candidates, TEXTS.get).answer.doc_id == "other"
