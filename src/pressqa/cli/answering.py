@@ -10,7 +10,6 @@ from pressqa.config import get_settings
 from pressqa.retrieval.index import IndexNotReady
 
 
-# ---- asking and serving --------------------------------------------------------------------
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in quotes.")],

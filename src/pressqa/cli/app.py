@@ -21,7 +21,6 @@ Ray = Annotated[str | None, typer.Option("--ray", metavar="ADDRESS", help=RAY_HE
 Out = Annotated[Path, typer.Option(help="Folder for the JSON result.")]
 
 
-# ---- shared checks and output --------------------------------------------------------------
 def fail(message: str, code: int = 1) -> None:
     typer.secho(message, err=True, fg=typer.colors.RED)
     raise typer.Exit(code)

@@ -10,7 +10,6 @@ from pressqa.config import get_settings
 from pressqa.retrieval.index import IndexNotReady
 
 
-# ---- benchmarks ----------------------------------------------------------------------------
 @app.command("load-test")
 def load_test(
     clients: Annotated[int, typer.Option(min=1, help="Concurrent clients.")] = 50,

@@ -12,7 +12,6 @@ from pressqa.config import get_settings
 from pressqa.retrieval.index import IndexNotReady
 
 
-# ---- indexing ------------------------------------------------------------------------------
 @app.command()
 def ingest(
     paths: Annotated[
@@ -34,8 +33,8 @@ def ingest(
     try:
         with ExitStack() as stack:
             preparer = ray_preparer(ray, settings, workers, stack)
-            if paths or not feed:
-                folders = [Path(p) for p in paths or [] if not is_url(p)] if paths else [settings.corpus_dir]
+            if paths or not feed:  # only feeds asked for: no folder to sync
+                folders = [Path(p) for p in paths if not is_url(p)] if paths else [settings.corpus_dir]
                 urls = [p for p in paths or [] if is_url(p)]
                 report = run_ingest(
                     folders,
@@ -49,12 +48,12 @@ def ingest(
                 )
     except IndexNotReady as exc:
         fail(str(exc))
-    if report:
+    if report is not None:
         print_report(report, settings)
     if feed:
         on_report = lambda r: print_report(r, settings)  # noqa: E731
         index_feeds(feed, settings, engine.embedder, engine.analyzer, on_report, say, force=True)
-    if report and report.errors:
+    if report is not None and report.errors:
         raise typer.Exit(1)
 
 

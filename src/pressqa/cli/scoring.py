@@ -12,7 +12,6 @@ from pressqa.config import get_settings
 from pressqa.retrieval.index import IndexNotReady
 
 
-# ---- evaluation ----------------------------------------------------------------------------
 @app.command("eval")
 def eval_command(
     questions: Annotated[

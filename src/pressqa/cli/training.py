@@ -8,7 +8,6 @@ import typer
 from pressqa.cli.app import SHARED, app, engine_for, fail, require_file
 
 
-# ---- training ------------------------------------------------------------------------------
 @app.command("train-reader")
 def train_reader(
     data: Annotated[list[str] | None, typer.Option(help="Sources (repeat): qamr, releases, qa_train [qamr].")] = None,
