@@ -5,7 +5,8 @@ Commands: ingest, watch, info (`indexing`); ask, serve (`answering`); eval (`sco
 release-set (`training`); bench, load-test (`benchmarking`).
 """
 
-from pressqa.cli import answering, benchmarking, indexing, scoring, training  # noqa: F401  (they register)
+# Importing a module registers its commands; this order is the order of `pressqa --help`.
+from pressqa.cli import indexing, answering, scoring, training, benchmarking  # noqa: F401, I001
 from pressqa.cli.app import app
 
 __all__ = ["app"]
