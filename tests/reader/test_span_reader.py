@@ -85,6 +85,9 @@ def test_best_spans_picks_the_most_probable_valid_span():
 def test_snap_to_words():
     assert snap_to_words("Claudin18.2 targets", 2, 6) == (0, 9)
     assert snap_to_words("in March 2021", 3, 8) == (3, 8)
+    assert snap_to_words("in March 2021", -7, -2) == (0, 0)  # all before the sentence: nothing left of it
+    assert snap_to_words("in March 2021", -3, 5) == (0, 8)
+    assert snap_to_words("in March 2021", 9, 40) == (9, 13)
 
 
 def test_float16_packing_keeps_every_weight_to_float16_precision(models):

@@ -34,6 +34,10 @@ def eval_command(
             "training-side questions: pressqa release-set; never a benchmark)."
         ),
     ] = None,
+    fit_with: Annotated[
+        list[Path] | None,
+        typer.Option(help="With --fit-calibration: also fit on this saved raw-score result (repeat for more kinds)."),
+    ] = None,
     ray: Ray = None,
 ) -> None:
     """Score answers and retrieval against a question set; write JSON and a report with plots."""
@@ -66,7 +70,7 @@ def eval_command(
         say(run.calibrate_threshold(result))
     if fit_calibration:
         try:
-            say(run.fit_calibration(result, fit_calibration, settings.reader_weights or default_weights()))
+            say(run.fit_calibration(result, fit_calibration, settings.reader_weights or default_weights(), fit_with))
         except ValueError as exc:  # too few answers, or all right or all wrong
             fail(str(exc))
     json_path, report_path = write_outputs(result, out)

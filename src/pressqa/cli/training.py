@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from pressqa.cli.app import SHARED, app, engine_for, fail, require_file
+from pressqa.cli.app import SHARED, app, engine_for, fail, require_file, say
 
 
 @app.command("train-reader")
@@ -73,3 +73,46 @@ def release_set(
         f"{out / 'releases.jsonl'}; ask them with: pressqa eval {out / 'questions.jsonl'} --corpus "
         f"{out / 'releases.jsonl'}"
     )
+
+
+RELEASE_QUESTIONS = SHARED / "releases" / "qa" / "train.jsonl"
+
+
+@app.command("train-selector")
+def train_selector(
+    questions: Annotated[Path, typer.Option(help="Release questions (project JSONL).")] = RELEASE_QUESTIONS,
+    held_out: Annotated[Path, typer.Option(help="Questions to measure on (pressqa release-set DIR).")] = Path(
+        "release-set/questions.jsonl"
+    ),
+    corpus: Annotated[Path, typer.Option(help="Releases both ask over (release-set's).")] = Path(
+        "release-set/releases.jsonl"
+    ),
+    out: Annotated[Path | None, typer.Option(help="Where to save the selector (default: the packaged file).")] = None,
+) -> None:
+    """Train the sentence selector on release questions; print what the reader's sentences hold on held-out ones."""
+    from pressqa.evaluation.corpus_index import CorpusError, use_corpus_index
+    from pressqa.evaluation.evaluate import EvalInputError, load_questions
+    from pressqa.reader.selector import default_selector
+    from pressqa.training.selector import train_selector as fit
+
+    for path in (questions, held_out, corpus):
+        require_file(path, "question or release file")
+    try:
+        held = load_questions(held_out)
+        sources = {item.doc_id for item in held}
+        training = [item for item in load_questions(questions) if item.doc_id not in sources]
+        engine = engine_for()
+        use_corpus_index(engine, [corpus], progress=True, log=say)
+    except (EvalInputError, CorpusError) as exc:
+        fail(str(exc))
+    weights, figures = fit(engine, training, held, log=say)
+    target = out or default_selector()
+    weights.save(target)
+    typer.echo(f"questions: {figures['questions']}; held-out, per sentences read: right release / answer sentence")
+    for n in figures["learned"]:
+        h, learned = figures["heuristic"][n], figures["learned"][n]
+        typer.echo(
+            f"  {n}: heuristic {h['right_release']:.3f} / {h['answer_sentence']:.3f}   "
+            f"learned {learned['right_release']:.3f} / {learned['answer_sentence']:.3f}"
+        )
+    say(f"selector saved to {target}")

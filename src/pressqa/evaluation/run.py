@@ -1,5 +1,6 @@
 """`pressqa eval` as a library call: index the question set's releases, ask every question, fit what was asked."""
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,14 +52,26 @@ def run_evaluation(
         tmp.cleanup()
 
 
-def fit_calibration(result: ev.EvalResult, path: Path, weights: Path) -> str:
-    """Fit the reader's score calibration on this run's raw scores and save it; says what was done.
+def fit_calibration(result: ev.EvalResult, path: Path, weights: Path, also: list[Path] | None = None) -> str:
+    """Fit the reader's score calibration on this run's raw scores (and those of the raw-score runs saved in
+    `also`, so that one map fits several kinds of text) and save it; says what was done.
 
-    ValueError when the run cannot be fitted (too few answers, or all right or all wrong)."""
-    scored = [r for r in result.records if r.candidate is not None]
-    calibration = fit([r.score for r in scored], [ev.is_right(r) for r in scored], weights, result.name)
+    ValueError when the answers cannot be fitted (too few, or all right or all wrong) or a file is no result."""
+    sets = [(result.name, result.records)] + [_saved_records(p) for p in also or []]
+    scored = [r for _, records in sets for r in records if r.candidate is not None]
+    fitted_on = " + ".join(f"{name} ({len(records)})" for name, records in sets)
+    calibration = fit([r.score for r in scored], [ev.is_right(r) for r in scored], weights, fitted_on)
     calibration.save(path)
-    return f"calibration fitted on {len(scored)} answers of {result.name}: saved to {path}"
+    return f"calibration fitted on {len(scored)} answers of {fitted_on}: saved to {path}"
+
+
+def _saved_records(path: Path) -> tuple[str, list[ev.Record]]:
+    """The set name and records of a result `pressqa eval` saved (run with raw scores)."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        return saved["set"], [ev.Record(**row) for row in saved["records"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path} is not a result of pressqa eval ({exc})") from exc
 
 
 def calibrate_threshold(result: ev.EvalResult) -> str:

@@ -44,23 +44,7 @@ class HeuristicReader:
     def best_sentences(
         self, info: QuestionInfo, query_vector: np.ndarray | None, retrieved: Retrieved
     ) -> list[ScoredSentence]:
-        pool = []  # (rank, chunk, sentence index, its words, the previous sentence's and title's words)
-        for rank, passage in enumerate(retrieved.passages):
-            title_words = set(stem_words(passage.title))
-            words = [set(stem_words(_slice(passage.chunk, s))) for s in passage.chunk.sentences]
-            for i in range(len(words)):
-                pool.append((rank, passage, i, words[i], (words[i - 1] if i else set()) | title_words))
-        weights = _idf(info.terms, [entry[3] for entry in pool])
-        scored = []
-        for rank, passage, i, here, around in pool:
-            chunk = passage.chunk
-            vectors = retrieved.sentence_vectors.get(chunk.chunk_id)
-            semantic = float(vectors[i] @ query_vector) if vectors is not None and query_vector is not None else 0.0
-            lexical = term_overlap(weights, here, around)
-            coverage = key_coverage(info, f"{passage.title}\n{chunk.text}")
-            score = (0.5 * max(semantic, 0.0) + 0.5 * lexical) * coverage
-            span = chunk.sentences[i]
-            scored.append(ScoredSentence(chunk, span, _slice(chunk, span), score, rank))
+        scored = [sentence for sentence, _ in sentence_pool(info, query_vector, retrieved)]
         scored.sort(key=lambda s: (-s.score, s.rank))
         return scored[: self.sentences]
 
@@ -81,6 +65,61 @@ class HeuristicReader:
         if not answers:  # no span of the expected kind: the sentence itself is the answer
             answers.append(_answer(chunk, span.start, span.end, sentence, sentence.score * 0.6))
         return answers
+
+
+FEATURES = (
+    "semantic",
+    "lexical",
+    "coverage",
+    "heuristic",
+    "passage rank",
+    "semantic gap",
+    "lexical gap",
+    "heuristic gap",
+    "expected entity",
+    "no type expected",
+    "first of passage",
+    "length",
+)
+
+
+def sentence_pool(
+    info: QuestionInfo, query_vector: np.ndarray | None, retrieved: Retrieved
+) -> list[tuple[ScoredSentence, np.ndarray]]:
+    """Every sentence of the retrieved passages with its heuristic score and its features (`FEATURES`).
+
+    The heuristic score: (meaning + weighted word overlap) / 2, times the share of the question's names the
+    passage holds. The features are what a learned selector weighs: the same parts, how far each is from the
+    best sentence's, the passage's rank, whether the sentence holds an entity of the type asked for."""
+    pool = []  # (rank, passage, sentence index, its words, the previous sentence's and title's words)
+    for rank, passage in enumerate(retrieved.passages):
+        title_words = set(stem_words(passage.title))
+        words = [set(stem_words(_slice(passage.chunk, s))) for s in passage.chunk.sentences]
+        for i in range(len(words)):
+            pool.append((rank, passage, i, words[i], (words[i - 1] if i else set()) | title_words))
+    weights = _idf(info.terms, [entry[3] for entry in pool])
+    rows = []
+    for rank, passage, i, here, around in pool:
+        chunk = passage.chunk
+        vectors = retrieved.sentence_vectors.get(chunk.chunk_id)
+        semantic = float(vectors[i] @ query_vector) if vectors is not None and query_vector is not None else 0.0
+        lexical = term_overlap(weights, here, around)
+        coverage = key_coverage(info, f"{passage.title}\n{chunk.text}")
+        score = (0.5 * max(semantic, 0.0) + 0.5 * lexical) * coverage
+        span = chunk.sentences[i]
+        typed = info.expected != PHRASE and any(e.within(span) and e.label in info.expected for e in chunk.entities)
+        parts = [semantic, lexical, coverage, score, 1.0 / (1.0 + rank), typed, info.expected == PHRASE, i == 0]
+        rows.append((ScoredSentence(chunk, span, _slice(chunk, span), score, rank), parts, len(here)))
+    if not rows:
+        return []
+    best = np.max(np.array([r[1][:4] for r in rows], dtype=np.float32), axis=0)
+    features = []
+    for sentence, parts, words in rows:
+        semantic, lexical, coverage, score, rank, typed, untyped, first = parts
+        gaps = [semantic - best[0], lexical - best[1], score - best[3]]
+        vector = [semantic, lexical, coverage, score, rank, *gaps, typed, untyped, first, math.log1p(words)]
+        features.append((sentence, np.array(vector, dtype=np.float32)))
+    return features
 
 
 def _phrases(chunk: Chunk, noun_chunks: list[Span]) -> list[Span]:

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from pressqa.reader.base import Selector
 from pressqa.reader.heuristic import HeuristicReader, ScoredSentence, key_coverage
 from pressqa.reader.question import PHRASE, QuestionInfo, expected_type, stem_words
 from pressqa.reader.typed_spans import typed_choice
@@ -254,7 +255,13 @@ def best_spans(start: torch.Tensor, end: torch.Tensor, allowed: torch.Tensor) ->
 
 
 def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
-    """Widen a character span to whole words (sub-word tokens can end mid-word)."""
+    """Widen a character span to whole words (sub-word tokens can end mid-word), kept inside the text.
+
+    (A span from the context before a sentence comes out before its start: it is cut to the sentence.)"""
+    start = min(max(start, 0), len(text))
+    end = min(max(end, start), len(text))
+    if end == start:
+        return start, end
     while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
         start -= 1
     while end < len(text) and text[end - 1].isalnum() and text[end].isalnum():
@@ -281,16 +288,22 @@ def _context(info: QuestionInfo, sentence: ScoredSentence) -> str:
 
 
 class LearnedReader:
-    """Reads the heuristic reader's best sentences with the trained span head; weights load on first use."""
+    """Reads the selector's sentences (the heuristic's best by default) with the trained span head; weights load on
+    first use."""
 
     def __init__(
-        self, embedder: Embedder, weights: Path | None = None, sentences: int = 3, by_score: bool = False
+        self,
+        embedder: Embedder,
+        weights: Path | None = None,
+        sentences: int = 3,
+        by_score: bool = False,
+        selector: Selector | None = None,
     ) -> None:
         self.embedder = embedder
         self.weights = weights or default_weights()
         self.sentences = sentences
         self.by_score = by_score
-        self.selector = HeuristicReader(sentences)
+        self.selector = selector or HeuristicReader(sentences)
 
     @cached_property
     def model(self) -> SpanModel:
@@ -323,6 +336,8 @@ class LearnedReader:
             if choice is None:  # no entity of the type asked for: this sentence cannot answer
                 continue
             s, e = snap_to_words(sent.text, choice.start, choice.end)
+            if e <= s:
+                continue
             doc_start = sent.span.start + s
             # Confidence: how well the sentence matches, times the span's share against "no answer here".
             share = choice.probability / (choice.probability + p_null + 1e-9)

@@ -16,11 +16,12 @@ def make_reader(settings: Settings, embedder: Embedder) -> Reader:
     if settings.reader == "heuristic":
         return HeuristicReader(settings.reader_sentences)
     if settings.reader == "learned":
+        from pressqa.reader.selector import LearnedSelector
         from pressqa.reader.span_reader import LearnedReader
 
-        return LearnedReader(
-            embedder, settings.reader_weights, settings.learned_reader_sentences, settings.learned_reader_by_score
-        )
+        sentences = settings.learned_reader_sentences
+        selector = LearnedSelector(sentences=sentences) if settings.selector == "learned" else None
+        return LearnedReader(embedder, settings.reader_weights, sentences, settings.learned_reader_by_score, selector)
     from pressqa.reader.hf_reader import TransformersReader
 
     return TransformersReader(settings.reader)
