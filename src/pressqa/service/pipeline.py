@@ -7,7 +7,6 @@ import numpy as np
 
 from pressqa.reader.policy import Decision
 from pressqa.reader.question import QuestionInfo, analyze_question
-from pressqa.retrieval.index import Index
 from pressqa.retrieval.retrieve import Filters, Mode, Retrieved, ms
 from pressqa.schema import Answer, Passage
 from pressqa.service.components import Components
@@ -71,11 +70,10 @@ class AskPipeline:
         return AskResult(decision.answer, passages, decision.best, timings_ms=timings, confidence=decision.band)
 
     def _decide(self, info: QuestionInfo, candidates: list[Answer]) -> Decision:
+        return self.components.policy.decide(info, candidates, self._release_text)
+
+    def _release_text(self, doc_id: str) -> str:
+        """A release's title and text, lower-cased, for the answer policy's name rule (read only when it asks)."""
         with self.live.reading() as index:
-            return self.components.policy.decide(info, candidates, lambda doc_id: _release_text(index, doc_id))
-
-
-def _release_text(index: Index, doc_id: str) -> str:
-    """A release's title and text, lower-cased, for the answer policy's name rule."""
-    doc = index.store.document(doc_id)
-    return f"{doc.title}\n{doc.text}".lower() if doc else ""
+            doc = index.store.document(doc_id)
+        return f"{doc.title}\n{doc.text}".lower() if doc else ""
