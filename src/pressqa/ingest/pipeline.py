@@ -1,7 +1,8 @@
 """Bring the index in line with a set of files: embed new or changed releases, drop deleted ones."""
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -90,23 +91,32 @@ def ingest(
     the one writer, under the index lock, and nothing is saved unless every release was added.
     """
     report = IngestReport()
+    with writing_index(settings, embedder, rebuild) as index:
+        todo: list[tuple[Document, str, str]] = []
+        for root in paths:
+            todo += _plan(index, root, report)
+        if urls:
+            todo += _plan_urls(index, urls, Fetcher.from_settings(settings), report)
+        if preparer is None:
+            prepared: Iterable[Prepared] = prepare(todo, settings, embedder, analyzer, progress)
+        else:
+            prepared = preparer(todo) if todo else []
+        report.chunks = add_prepared(index, prepared, family_rule(settings), progress)
+    return report
+
+
+@contextmanager
+def writing_index(settings: Settings, embedder: Embedder, rebuild: bool = False) -> Iterator[Index]:
+    """The index at `settings.index_dir` under the writer lock, saved when the block ends without an error.
+
+    Without `save()`, closing rolls the store back: nothing half-written stays."""
     with index_lock(settings.index_dir, exclusive=True):
         index = open_for_writing(settings, embedder, rebuild)
         try:
-            todo: list[tuple[Document, str, str]] = []
-            for root in paths:
-                todo += _plan(index, root, report)
-            if urls:
-                todo += _plan_urls(index, urls, Fetcher.from_settings(settings), report)
-            if preparer is None:
-                prepared: Iterable[Prepared] = prepare(todo, settings, embedder, analyzer, progress)
-            else:
-                prepared = preparer(todo) if todo else []
-            report.chunks = add_prepared(index, prepared, family_rule(settings), progress)
+            yield index
             index.save()
         finally:
-            index.close()  # without save(), closing rolls the store back: nothing half-written stays
-    return report
+            index.close()
 
 
 def ingest_documents(
@@ -119,18 +129,11 @@ def ingest_documents(
 ) -> int:
     """A new index at `settings.index_dir` holding `docs` (releases not read from files: a SQuAD set, say).
 
-    The same writer as `ingest`: under the index lock, with the ANN settings, saved atomically. Returns the
-    chunk count."""
-    with index_lock(settings.index_dir, exclusive=True):
-        index = open_for_writing(settings, embedder, rebuild=True)
-        try:
-            chunks = add_documents(
-                index, [(d, content_hash(d), origin) for d in docs], settings, embedder, analyzer, progress
-            )
-            index.save()
-        finally:
-            index.close()
-    return chunks
+    The same writer as `ingest` (`writing_index`): under the index lock, with the ANN settings, saved
+    atomically. Returns the chunk count."""
+    with writing_index(settings, embedder, rebuild=True) as index:
+        docs_with_hashes = [(d, content_hash(d), origin) for d in docs]
+        return add_documents(index, docs_with_hashes, settings, embedder, analyzer, progress)
 
 
 WEB_ORIGIN = "web"  # releases fetched from URLs: updated when fetched again, never dropped by a folder's sync

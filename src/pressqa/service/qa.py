@@ -20,10 +20,10 @@ from pressqa.retrieval.retrieve import Filters, Mode, Retrieved, Retriever
 from pressqa.schema import Document
 from pressqa.service.components import Components
 from pressqa.service.live_index import LiveIndex
-from pressqa.service.pipeline import AskPipeline, AskResult, reader_first
+from pressqa.service.pipeline import AskPipeline, AskResult
 from pressqa.service.writer import IndexWriter, Writer
 
-__all__ = ["AskResult", "PressQA", "reader_first"]
+__all__ = ["PressQA"]
 
 
 class PressQA:
