@@ -75,9 +75,51 @@ def test_training_resumes_after_its_last_finished_epoch(shared_data, models, tmp
     assert out.with_suffix(".checkpoint").exists()
     logs = []
     best = train(data, out, models.embedder, epochs=3, seed=2, tuned=1, log=logs.append)
-    assert any("resuming after epoch 1" in line for line in logs)
+    assert any("resuming in epoch 2 after batch 0" in line for line in logs)
     assert not any(line.startswith("epoch 1:") for line in logs) and any(line.startswith("epoch 3:") for line in logs)
-    assert best["epoch"] in (1, 2, 3) and not out.with_suffix(".checkpoint").exists()
+    assert best["at"] in ("epoch 1", "epoch 2", "epoch 3") and not out.with_suffix(".checkpoint").exists()
+    curve = json.loads(out.with_suffix(".curve.json").read_text())
+    assert [point["at"] for point in curve] == ["epoch 1", "epoch 2", "epoch 3"]  # the first run's point kept
+    assert [p["examples"] for p in curve] == sorted(p["examples"] for p in curve) and curve[0]["examples"] > 0
+
+
+def test_training_resumes_mid_epoch_from_a_timed_checkpoint(shared_data, models, tmp_path):
+    data = gather(shared_data, ("releases",), seed=2, limit=None, qamr_sample=None, log=lambda _: None)
+    out = tmp_path / "reader.pt"
+    seen = []
+
+    def stop_at_second_checkpoint(line):
+        seen.append(line)
+        if sum("checkpoint in epoch 1" in x for x in seen) == 2:
+            raise KeyboardInterrupt
+
+    kwargs = {"epochs": 1, "seed": 2, "tuned": 1, "batch_size": 4, "checkpoint_minutes": 0.0}
+    with pytest.raises(KeyboardInterrupt):
+        train(data, out, models.embedder, log=stop_at_second_checkpoint, **kwargs)
+    # Interrupted while logging the second checkpoint's figures: the first checkpoint (after batch 1) is the last
+    logs = []
+    train(data, out, models.embedder, log=logs.append, **kwargs)
+    assert "resuming in epoch 1 after batch 1" in "\n".join(logs)
+    points = [line.split(":")[0] for line in logs if line.startswith("checkpoint")]
+    assert points[0].startswith("checkpoint in epoch 1 after batch 2/")  # batch 1 is not done twice
+    assert any(line.startswith("epoch 1: loss") for line in logs)
+
+
+def test_training_widens_a_model_to_the_whole_encoder(tiny_weights, shared_data, models, tmp_path):
+    data = gather(shared_data, ("releases",), seed=2, limit=None, qamr_sample=None, log=lambda _: None)
+    out = tmp_path / "whole.pt"
+    train(data, out, models.embedder, epochs=1, seed=2, tuned=6, init=tiny_weights, log=lambda _: None)
+    encoder = models.embedder.model[0].auto_model
+    model = load_model(encoder, out)
+    assert len(model.layers) == 6 == torch.load(out, weights_only=True)["tuned_layers"]
+    start = load_model(encoder, tiny_weights)
+    kept = len(start.layers)  # the init's own layers stay on top, trained on from where they were
+    assert all(a is not b for a, b in zip(model.layers, encoder.encoder.layer, strict=True))
+    changed = [
+        not torch.equal(a.output.dense.weight, b.output.dense.weight)
+        for a, b in zip(model.layers[:-kept], encoder.encoder.layer[:-kept], strict=True)
+    ]
+    assert any(changed)  # the layers below, copied from the encoder, were trained too
 
 
 def test_training_saves_weights_that_load(tiny_weights, models):

@@ -20,12 +20,15 @@ def train_reader(
     qamr_sample: Annotated[int | None, typer.Option(min=10, help="Train on this many QAMR questions.")] = None,
     learning_rate: Annotated[float, typer.Option(min=1e-7, help="The tuned layers' peak learning rate.")] = 5e-5,
     int8: Annotated[bool, typer.Option(help="Save the tuned layers' matrices as int8 (7.7 MB) or float16.")] = True,
-    tuned_layers: Annotated[int | None, typer.Option(min=1, max=6, help="Top layers fine-tuned [4].")] = None,
+    tuned_layers: Annotated[
+        int | None, typer.Option(min=1, max=6, help="Top layers fine-tuned [4]; more than --init's widens it.")
+    ] = None,
     swap_negatives: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Share of questions also asked about another name.")
     ] = 0.0,
 ) -> None:
-    """Train the learned span reader, printing held-out figures per epoch; rerun to resume after an epoch."""
+    """Train the learned span reader; held-out figures (the learning curve) and a checkpoint every few minutes, so a
+    rerun of the same command resumes where it stopped."""
     from pressqa.reader.span_reader import default_weights
     from pressqa.training.run import TrainingInputError, TrainingOptions, check_inputs, run_training
 

@@ -47,19 +47,16 @@ def check_inputs(shared: Path, options: TrainingOptions) -> None:
 
 def run_training(shared: Path, out: Path, options: TrainingOptions, embedder: Embedder, log=print) -> dict:
     """Train the learned reader on the sources under `shared` and save its best epoch to `out`."""
-    from pressqa.reader.span_reader import TUNED_LAYERS
-
     check_inputs(shared, options)
     o = options
     data = gather(shared, o.sources, o.seed, o.limit, o.qamr_sample, log=log, swap_rate=o.swap_negatives)
-    tuned = o.tuned_layers or TUNED_LAYERS
     return train(
         data,
         out,
         embedder,
         o.epochs,
         o.seed,
-        tuned=tuned,
+        tuned=o.tuned_layers,
         init=o.init,
         learning_rate=o.learning_rate,
         int8=o.int8,

@@ -1,5 +1,7 @@
 """Train the span reader (the encoder's top layers and the span head) on QAMR, releases and QA paragraphs; seeded."""
 
+import copy
+import json
 import random
 import sys
 import time
@@ -268,29 +270,33 @@ def train(
     epochs: int = 3,
     seed: int = 13,
     hidden: int = 96,
-    tuned: int = TUNED_LAYERS,
+    tuned: int | None = None,
     init: Path | None = None,
     learning_rate: float = 5e-5,
     int8: bool = True,
     log=print,
+    checkpoint_minutes: float = 8.0,
+    batch_size: int = BATCH,
 ) -> dict:
-    """Train (from `init`'s weights when given) and save the best held-out epoch to `out`.
+    """Train (from `init`'s weights when given) and save the best held-out evaluation to `out`.
 
-    Each epoch ends with a checkpoint beside `out`; a run that finds one continues after its epoch, so a
-    long training can be done in several shorter runs with the same command.
+    Every `checkpoint_minutes` and at each epoch's end the held-out sets are scored (a point of the
+    learning curve, kept in `out`.curve.json) and a checkpoint is written beside `out`; a run that finds
+    one continues from it, mid-epoch included, so a long training is several short runs of one command.
+    `tuned` above `init`'s count of tuned layers widens the model downwards with copies of the encoder's
+    own layers (`--tuned-layers 6` on a four-layer model: the whole encoder).
     """
     started = time.time()
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
     rng = random.Random(seed)
+    encoder = embedder.model[0].auto_model
+    model = _starting_model(encoder, init, hidden, tuned, log)
+    hidden, tuned = model.head.end.in_features // 2, len(model.layers)
     train_data = encode_examples(data.train, data.spans, embedder, tuned)
     held_data = {name: encode_examples(ex, data.spans, embedder, tuned) for name, ex in data.held.items()}
-    log(f"encoded {len(train_data)} training pairs in {time.time() - started:.0f} s")
-
-    encoder = embedder.model[0].auto_model
-    model = load_model(encoder, init).train() if init else new_span_model(encoder, hidden=hidden, tuned=tuned)
-    hidden, tuned = model.head.end.in_features // 2, len(model.layers)
+    log(f"encoded {len(train_data)} training pairs in {time.time() - started:.0f} s; {tuned} tuned layers")
     optimizer = torch.optim.AdamW(
         [
             {"params": model.head.parameters(), "lr": 2e-3 * learning_rate / 5e-5},
@@ -298,59 +304,143 @@ def train(
         ],
         weight_decay=1e-4,
     )
-    loss_fn = nn.CrossEntropyLoss()
-    steps = epochs * -(-len(train_data) // BATCH)
+    steps = epochs * -(-len(train_data) // batch_size)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: max(0.0, 1.0 - step / steps))
-    checkpoint = out.with_suffix(".checkpoint")
-    best, first_epoch = {"score": -1.0}, 1
-    if checkpoint.exists():
-        saved = torch.load(checkpoint, weights_only=False)
+    run = _Run(out, {"hidden": hidden, "tuned_layers": tuned, "seed": seed}, int8, log)
+    position = run.resume(model, optimizer, schedule, rng)
+    loss_fn = nn.CrossEntropyLoss()
+    for epoch in range(position.epoch, epochs + 1):
+        if position.epoch_rng is not None:
+            rng.setstate(position.epoch_rng)
+        epoch_rng = rng.getstate()
+        groups = length_batches(train_data, batch_size, rng)
+        total, skip = 0.0, position.batch if epoch == position.epoch else 0
+        position.epoch_rng = None
+        last_save = time.time()
+        bar = tqdm(groups[skip:], desc=f"epoch {epoch}", leave=False, disable=not _on_terminal())
+        for n, group in enumerate(bar, start=skip + 1):
+            loss = _step(model, [train_data[i] for i in group], embedder, loss_fn, optimizer, schedule)
+            total += loss
+            run.examples += len(group)
+            if n % 100 == 0:  # a line every few minutes in a log, where the bar is not shown
+                log(f"epoch {epoch}: {n}/{len(groups)} batches, loss {total / (n - skip):.3f}, {_minutes(started)} min")
+            if n < len(groups) and time.time() - last_save >= 60 * checkpoint_minutes:
+                run.evaluate(model, held_data, f"checkpoint in epoch {epoch} after batch {n}/{len(groups)}")
+                run.save_checkpoint(model, optimizer, schedule, _Position(epoch, n, epoch_rng))
+                last_save = time.time()
+        log(f"epoch {epoch}: loss {total / max(1, len(groups) - skip):.3f}")
+        run.evaluate(model, held_data, f"epoch {epoch}")
+        run.save_checkpoint(model, optimizer, schedule, _Position(epoch + 1, 0, rng.getstate()))
+    shipped = {name: evaluate_model(load_model(encoder, out), held) for name, held in held_data.items()}
+    log(f"the saved file ({'int8' if int8 else 'float16'} matrices) on held-out: {_describe(shipped)}")
+    out.with_suffix(".checkpoint").unlink(missing_ok=True)
+    size = out.stat().st_size / 1e6
+    log(f"best: {run.best['at']}; saved {out} ({size:.1f} MB) in {_minutes(started)} min (this run)")
+    return run.best
+
+
+def _starting_model(encoder, init: Path | None, hidden: int, tuned: int | None, log) -> SpanModel:
+    if init is None:
+        return new_span_model(encoder, hidden=hidden, tuned=tuned or TUNED_LAYERS)
+    model = load_model(encoder, init).train()
+    if tuned and tuned > len(model.layers):
+        log(f"widening {init} from {len(model.layers)} to {tuned} tuned layers")
+        model = widened(model, encoder, tuned)
+    return model
+
+
+def widened(model: SpanModel, encoder, tuned: int) -> SpanModel:
+    """`model` with `tuned` tuned layers: copies of the encoder's layers below its own, then its own."""
+    below = encoder.encoder.layer[len(encoder.encoder.layer) - tuned : len(encoder.encoder.layer) - len(model.layers)]
+    model.layers = nn.ModuleList([*(copy.deepcopy(layer) for layer in below), *model.layers])
+    return model.train()
+
+
+def _step(model: SpanModel, batch: list[Encoded], embedder: Embedder, loss_fn, optimizer, schedule) -> float:
+    states, mask, features, allowed, targets = _pad(batch)
+    with embedder.autocast():  # the tuned layers' matrix products; weights and gradients stay float32
+        contextual = model.contextualize(states, mask)
+    start, end = model.head(contextual.float(), features, allowed)
+    loss = loss_fn(start, targets[:, 0]) + loss_fn(end, targets[:, 1])
+    optimizer.zero_grad()
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+    optimizer.step()
+    schedule.step()
+    return loss.item()
+
+
+@dataclass
+class _Position:
+    """Where training stands: the epoch, the batches of it already done, and the shuffle's seed state."""
+
+    epoch: int = 1
+    batch: int = 0
+    epoch_rng: tuple | None = None
+
+
+class _Run:
+    """A training run's bookkeeping: the learning curve, the best weights so far, and its checkpoints."""
+
+    def __init__(self, out: Path, meta: dict, int8: bool, log) -> None:
+        self.out, self.meta, self.int8, self.log = out, meta, int8, log
+        self.checkpoint = out.with_suffix(".checkpoint")
+        self.curve_file = out.with_suffix(".curve.json")
+        self.best: dict = {"score": -1.0, "at": None}
+        self.curve: list[dict] = []
+        self.examples = 0
+        self.minutes_before = 0.0
+        self.started = time.time()
+
+    def resume(self, model, optimizer, schedule, rng: random.Random) -> _Position:
+        if not self.checkpoint.exists():
+            return _Position()
+        saved = torch.load(self.checkpoint, weights_only=False)
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         schedule.load_state_dict(saved["schedule"])
-        rng.setstate(saved["rng"])
         torch.set_rng_state(saved["torch_rng"])
-        best, first_epoch = saved["best"], saved["epoch"] + 1
-        log(f"resuming after epoch {saved['epoch']} from {checkpoint}")
-    for epoch in range(first_epoch, epochs + 1):
-        total = 0.0
-        groups = length_batches(train_data, BATCH, rng)
-        bar = tqdm(groups, desc=f"epoch {epoch}", leave=False, disable=not _on_terminal())
-        for n, group in enumerate(bar, start=1):
-            states, mask, features, allowed, targets = _pad([train_data[i] for i in group])
-            with embedder.autocast():  # the tuned layers' matrix products; weights and gradients stay float32
-                contextual = model.contextualize(states, mask)
-            start, end = model.head(contextual.float(), features, allowed)
-            loss = loss_fn(start, targets[:, 0]) + loss_fn(end, targets[:, 1])
-            optimizer.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-            optimizer.step()
-            schedule.step()
-            total += loss.item()
-            if n % 100 == 0:  # a line a few minutes in a log, where the bar is not shown
-                log(f"epoch {epoch}: {n}/{len(groups)} batches, loss {total / n:.3f}, {_minutes(started)} min")
+        self.best, self.curve, self.examples = saved["best"], saved["curve"], saved["examples"]
+        self.minutes_before = saved["minutes"]
+        position = _Position(**saved["position"])
+        rng.setstate(position.epoch_rng)
+        self.log(f"resuming in epoch {position.epoch} after batch {position.batch} from {self.checkpoint}")
+        return position
+
+    def minutes(self) -> float:
+        return self.minutes_before + (time.time() - self.started) / 60
+
+    def evaluate(self, model: SpanModel, held_data: dict, at: str) -> None:
+        """A point of the learning curve; the weights are saved when they are the best so far."""
         scores = {name: evaluate_model(model, held) for name, held in held_data.items()}
         score = selection_score(scores)
-        log(f"epoch {epoch}: loss {total / max(1, len(groups)):.3f}; held-out {_describe(scores)}")
-        if score > best["score"]:
-            best = {"score": score, "epoch": epoch, **scores}
-            out.parent.mkdir(parents=True, exist_ok=True)
-            meta = {"hidden": hidden, "tuned_layers": tuned, "seed": seed, "held_out": best}
-            torch.save({"state_dict": pack_state(model, int8), **meta}, out)
+        self.curve.append({"at": at, "examples": self.examples, "minutes": round(self.minutes(), 2), **scores})
+        atomic_json(self.curve_file, self.curve)
+        self.log(f"{at}: {self.examples} examples, {self.minutes():.1f} min; held-out {_describe(scores)}")
+        if score > self.best["score"]:
+            self.best = {"score": score, "at": at, **scores}
+            self.out.parent.mkdir(parents=True, exist_ok=True)
+            state = {"state_dict": pack_state(model, self.int8), **self.meta, "held_out": self.best}
+            _atomic_save(state, self.out)
+
+    def save_checkpoint(self, model, optimizer, schedule, position: _Position) -> None:
         state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict()}
-        torch.save(
-            {**state, "rng": rng.getstate(), "torch_rng": torch.get_rng_state(), "best": best, "epoch": epoch},
-            checkpoint,
-        )
-    shipped = {name: evaluate_model(load_model(encoder, out), held) for name, held in held_data.items()}
-    log(f"the saved file ({'int8' if int8 else 'float16'} matrices) on held-out: {_describe(shipped)}")
-    checkpoint.unlink(missing_ok=True)
-    log(
-        f"best epoch {best['epoch']}; saved {out} ({out.stat().st_size / 1e6:.1f} MB) in {_minutes(started)} min "
-        f"(this run)"
-    )
-    return best
+        extra = {"torch_rng": torch.get_rng_state(), "best": self.best, "curve": self.curve}
+        extra |= {"examples": self.examples, "minutes": self.minutes(), "position": vars(position)}
+        _atomic_save({**state, **extra}, self.checkpoint)
+
+
+def _atomic_save(state: dict, path: Path) -> None:
+    """A checkpoint cut off mid-write would lose the run: write aside, then rename over."""
+    partial = path.with_name(path.name + ".partial")
+    torch.save(state, partial)
+    partial.replace(path)
+
+
+def atomic_json(path: Path, value) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(value, indent=1))
+    partial.replace(path)
 
 
 def selection_score(scores: dict[str, dict[str, float]]) -> float:
