@@ -104,6 +104,11 @@ class Settings(BaseSettings):
     learned_reader_by_score: bool = Field(
         default=True, description="Answer from the best-scored sentence instead of the selector's first."
     )
+    reader_int8: bool = Field(
+        default=False,
+        description="Run the learned reader's transformer layers with dynamic int8 matrices (pressqa bench --reader "
+        "measures what it gains and costs).",
+    )
     # With calibrated scores the threshold is a probability: answer only when more likely right than wrong.
     no_answer_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     require_question_names: bool = Field(

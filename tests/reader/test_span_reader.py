@@ -162,3 +162,15 @@ def test_learned_reader_answers_with_document_offsets(corpus_engine, tiny_weight
         chunk = next(s.chunk for s in chosen if s.span == answer.sentence)
         dates = [e for e in chunk.entities if e.label == "DATE" and e.start < answer.end and answer.start < e.end]
         assert dates  # "when" is answered by a date, whatever the tiny model prefers
+
+
+def test_int8_reader_reads_like_the_float_one(corpus_engine):
+    question = "When did CT041 receive RMAT?"
+    vector, retrieved, _ = corpus_engine.retrieve(question, 5)
+    plain = LearnedReader(corpus_engine.embedder)
+    int8 = LearnedReader(corpus_engine.embedder, int8=True)
+    assert any(m._get_name() == "DynamicQuantizedLinear" for m in int8.model.layers.modules())
+    assert not any(m._get_name() == "DynamicQuantizedLinear" for m in plain.model.layers.modules())
+    first, second = (r.read(analyze_question(question), vector, retrieved) for r in (plain, int8))
+    assert first[0].text == second[0].text == "January 2022"  # the shipped weights, either way
+    assert abs(first[0].score - second[0].score) < 0.1

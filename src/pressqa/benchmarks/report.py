@@ -140,3 +140,20 @@ def print_families(result: dict, echo=print) -> None:
         f"{t['chunks_per_s_off']:.1f} without ({t['ratio']:.2f}×, runs differ ±10%); the family work alone "
         f"{t['family_ms_per_release']:.1f} ms per release, {t['ratio_family_work']:.3f}× of the ingest without it"
     )
+
+
+def print_reader_settings(result: dict, console: Console | None = None) -> None:
+    """`pressqa bench --reader`: each setting's accuracy beside its time."""
+    table = Table(title=f"Reader settings on {result['questions']}")
+    columns = ("setting", "answerable EM / F1", "answerable abstained", "unanswerable abstained", "reader ms p50 / p95")
+    for column in columns:
+        table.add_column(column, justify="left" if column == "setting" else "right")
+    for row in result["rows"]:
+        table.add_row(
+            row["setting"],
+            f"{row['answerable_em']:.1f} / {row['answerable_f1']:.1f}",
+            row["answerable_abstained"],
+            f"{100 * row['unanswerable_abstained']:.0f}%",
+            f"{row['reader_ms_median']:.0f} / {row['reader_ms_p95']:.0f}",
+        )
+    (console or Console()).print(table)

@@ -55,11 +55,18 @@ def bench(
     extraction_count: Annotated[int, typer.Option(min=3, help="Pages built for --extraction.")] = 60,
     families: Annotated[bool, typer.Option(help="Only the release-family figures.")] = False,
     families_count: Annotated[int, typer.Option(min=3, help="Releases each pair set is built from.")] = 400,
+    reader: Annotated[bool, typer.Option(help="Only the reader's accuracy against its time, per setting.")] = False,
+    corpus: Annotated[
+        list[Path] | None, typer.Option(help="With --reader: releases (JSONL or folders) to ask --questions over.")
+    ] = None,
 ) -> None:
     """Time the query path, ingest, FAISS at scale and memory, each next to its baseline in the same run."""
     from pressqa.benchmarks import report
 
     settings = get_settings()
+    if reader:
+        _reader_bench(settings, questions, corpus, out)
+        return
     if cluster or extraction or families:
         require_file(cluster_releases, "releases (give --cluster-releases FILE.jsonl)")
     if cluster:
@@ -93,3 +100,17 @@ def bench(
         report.print_bench(result)
         name = "bench"
     say(f"results: {report.save(result, out, name)}")
+
+
+def _reader_bench(settings, questions: Path, corpus: list[Path] | None, out: Path) -> None:
+    from pressqa.benchmarks import report
+    from pressqa.benchmarks.reader_settings import measure
+    from pressqa.evaluation.corpus_index import CorpusError
+    from pressqa.evaluation.evaluate import EvalInputError
+
+    try:
+        result = measure(settings, questions, corpus, say=say)
+    except (EvalInputError, CorpusError) as exc:
+        fail(str(exc))
+    report.print_reader_settings(result)
+    say(f"results: {report.save(result, out, 'reader-bench')}")

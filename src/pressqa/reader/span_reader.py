@@ -1,7 +1,9 @@
 """Learned span reader: MiniLM over question + sentence, its top layers fine-tuned, and a small start/end head."""
 
+import contextlib
 import copy
 import re
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -152,6 +154,17 @@ def unpack_state(packed: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return state
 
 
+def dynamic_int8(layers: nn.ModuleList) -> nn.ModuleList:
+    """The layers with their linear maps' weights in int8 and activations quantised per batch (CPU only).
+
+    torch marks `torch.ao.quantization` deprecated in favour of torchao, which has no wheel matched to the
+    pinned torch 2.13 here; the eager API still works in it, so its warnings are silenced here only."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*")
+        return torch.ao.quantization.quantize_dynamic(layers, {nn.Linear}, dtype=torch.qint8)
+
+
 def load_model(encoder, weights: Path) -> SpanModel:
     """The span model saved at `weights`, on top of `encoder`, ready for inference."""
     saved = torch.load(weights, map_location="cpu", weights_only=True)
@@ -298,8 +311,10 @@ class LearnedReader:
         sentences: int = 3,
         by_score: bool = False,
         selector: Selector | None = None,
+        int8: bool = False,
     ) -> None:
         self.embedder = embedder
+        self.int8 = int8
         self.weights = weights or default_weights()
         self.sentences = sentences
         self.by_score = by_score
@@ -307,7 +322,14 @@ class LearnedReader:
 
     @cached_property
     def model(self) -> SpanModel:
-        return load_model(self.embedder.model[0].auto_model, self.weights)
+        model = load_model(self.embedder.model[0].auto_model, self.weights)
+        if self.int8:
+            model.layers = dynamic_int8(model.layers)
+        return model
+
+    def _precision(self):
+        """bfloat16 products where the CPU has them; int8 layers take float32 input and quantise it themselves."""
+        return contextlib.nullcontext() if self.int8 else self.embedder.autocast()
 
     def read(self, info: QuestionInfo, query_vector: np.ndarray | None, retrieved: Retrieved) -> list[Answer]:
         question = info.text
@@ -322,7 +344,7 @@ class LearnedReader:
             batch = featurize(self.embedder.model.tokenizer, [question] * len(chosen), texts, ents, ncs, contexts)
             encoder = self.embedder.model[0].auto_model
             with torch.inference_mode():
-                with self.embedder.autocast():
+                with self._precision():
                     states = packed_states(encoder, self.model, batch.inputs)
                 # The small GRU head is faster, and as exact, in float32.
                 start, end = self.model.head(states.float(), batch.features, batch.allowed)

@@ -21,7 +21,8 @@ def make_reader(settings: Settings, embedder: Embedder) -> Reader:
 
         sentences = settings.learned_reader_sentences
         selector = LearnedSelector(sentences=sentences) if settings.selector == "learned" else None
-        return LearnedReader(embedder, settings.reader_weights, sentences, settings.learned_reader_by_score, selector)
+        by_score = settings.learned_reader_by_score
+        return LearnedReader(embedder, settings.reader_weights, sentences, by_score, selector, settings.reader_int8)
     from pressqa.reader.hf_reader import TransformersReader
 
     return TransformersReader(settings.reader)
