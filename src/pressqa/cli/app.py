@@ -30,6 +30,12 @@ def say(message: str) -> None:
     typer.echo(message, err=True)
 
 
+def echo_now(message: str) -> None:
+    """A line on stdout at once, also when it goes to a log file (where output is otherwise held in blocks)."""
+    typer.echo(message)
+    sys.stdout.flush()
+
+
 def require_file(path: Path, what: str) -> None:
     if not path.is_file():
         fail(f"no {what} at {path}")

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from pressqa.cli.app import SHARED, app, engine_for, fail, require_file, say
+from pressqa.cli.app import SHARED, app, echo_now, engine_for, fail, require_file, say
 
 
 @app.command("train-reader")
@@ -26,6 +26,9 @@ def train_reader(
     swap_negatives: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Share of questions also asked about another name.")
     ] = 0.0,
+    synthetic: Annotated[
+        Path | None, typer.Option(help="Also train on these generated questions (pressqa synth-questions).")
+    ] = None,
 ) -> None:
     """Train the learned span reader; held-out figures (the learning curve) and a checkpoint every few minutes, so a
     rerun of the same command resumes where it stopped."""
@@ -34,13 +37,13 @@ def train_reader(
 
     sources = tuple(dict.fromkeys(data or ["qamr"]))
     options = TrainingOptions(
-        sources, init, epochs, seed, limit, qamr_sample, learning_rate, int8, tuned_layers, swap_negatives
+        sources, init, epochs, seed, limit, qamr_sample, learning_rate, int8, tuned_layers, swap_negatives, synthetic
     )
     try:
         check_inputs(shared, options)  # before the model loads
     except TrainingInputError as exc:
         fail(str(exc), exc.code)
-    run_training(shared, out or default_weights(), options, engine_for().embedder, log=typer.echo)
+    run_training(shared, out or default_weights(), options, engine_for().embedder, log=echo_now)
 
 
 @app.command("qamr-set")
@@ -119,3 +122,29 @@ def train_selector(
             f"learned {learned['right_release']:.3f} / {learned['answer_sentence']:.3f}"
         )
     say(f"selector saved to {target}")
+
+
+@app.command("synth-questions")
+def synth_questions(
+    out: Annotated[Path, typer.Argument(help="Where to write the questions (releases/qa/train.jsonl's format).")],
+    shared: Annotated[Path, typer.Option(help="The shared data folder.")] = SHARED,
+    releases: Annotated[int, typer.Option(min=1, help="DOJ releases to generate from.")] = 1500,
+    per_release: Annotated[int, typer.Option(min=1, help="At most this many questions a release.")] = 4,
+    seed: Annotated[int, typer.Option()] = 13,
+    check: Annotated[bool, typer.Option(help="Keep only questions the shipped reader answers word for word.")] = True,
+) -> None:
+    """Generate template questions (who did it, when, how much, who holds a role) over DOJ releases that no
+    evaluation set uses, for `pressqa train-reader --synthetic`."""
+    from pressqa.reader.span_reader import default_weights
+    from pressqa.training.run import TrainingInputError, write_synthetic
+
+    embedder = engine_for().embedder if check else None
+    try:
+        counts = write_synthetic(
+            shared, out, releases, per_release, seed, default_weights() if check else None, embedder, say
+        )
+    except TrainingInputError as exc:
+        fail(str(exc), exc.code)
+    for template, figures in sorted(counts["by_template"].items()):
+        say(f"{template}: {figures['made']} made, {figures['kept']} kept")
+    say(f"wrote {counts['kept']} of {counts['made']} questions over {counts['releases']} releases to {out}")

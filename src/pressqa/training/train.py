@@ -147,27 +147,35 @@ def _pad(batch: list[Encoded]):
     return states, mask, features, allowed, targets
 
 
-def evaluate_model(model: SpanModel, data: list[Encoded], batch_size: int = 128) -> dict[str, float]:
-    """Held-out EM/F1 on answerable pairs and accuracy of the no-answer decision on the others."""
+def predict(model: SpanModel, data: list[Encoded], batch_size: int = 128) -> list[tuple[str | None, bool]]:
+    """Per pair: the best span's text (None where [CLS] holds no span) and whether "no answer" beats it."""
     model.eval()
-    em = f1 = answerable = null_right = unanswerable = 0.0
+    out = []
     with torch.inference_mode():
         for first in range(0, len(data), batch_size):
             batch = data[first : first + batch_size]
             states, mask, features, allowed, _ = _pad(batch)
             start, end = model(states, mask, features, allowed)
             for e, (i, j, p_span, p_null) in zip(batch, best_spans(start, end, allowed), strict=True):
-                if e.example.start < 0:
-                    unanswerable += 1
-                    null_right += float(p_null > p_span)
-                    continue
                 text = e.example.sentence.text
                 s, t = snap_to_words(text, e.offsets[i][0], e.offsets[j][1])
-                gold = text[e.example.start : e.example.end]
-                answerable += 1
-                em += exact_match(text[s:t], gold)
-                f1 += f1_score(text[s:t], gold)
+                out.append((text[s:t] if t > s else None, p_null > p_span))
     model.train()
+    return out
+
+
+def evaluate_model(model: SpanModel, data: list[Encoded], batch_size: int = 128) -> dict[str, float]:
+    """Held-out EM/F1 on answerable pairs and accuracy of the no-answer decision on the others."""
+    em = f1 = answerable = null_right = unanswerable = 0.0
+    for e, (span, says_null) in zip(data, predict(model, data, batch_size), strict=True):
+        if e.example.start < 0:
+            unanswerable += 1
+            null_right += float(says_null)
+            continue
+        gold = e.example.sentence.text[e.example.start : e.example.end]
+        answerable += 1
+        em += exact_match(span or "", gold)
+        f1 += f1_score(span or "", gold)
     return {
         "em": 100 * em / max(answerable, 1),
         "f1": 100 * f1 / max(answerable, 1),
@@ -196,12 +204,14 @@ def gather(
     qamr_sample: int | None,
     log=print,
     swap_rate: float = 0.0,
+    synthetic: Path | None = None,
 ) -> TrainingData:
     """The named sources under `shared` (the `data/` folder of ../shared), split with no text in both parts.
 
     qamr: QAMR sentences (held out by document); releases: `releases/qa/train.jsonl` over its DOJ releases
     (a fifth of the releases held out); qa_train: TyDi QA and QED training paragraphs (held out: their
-    dev files' first 300 paragraphs each).
+    dev files' first 300 paragraphs each). `synthetic`: generated questions over other DOJ releases
+    (`pressqa synth-questions`), for training only.
     """
     rng = random.Random(seed)
     analyzer = Analyzer()
@@ -238,6 +248,13 @@ def gather(
         held += read_squad_qa(folder / "qed_dev.json", "qed-dev")[:300]
         train_texts, held_texts = _limited(texts, limit, rng), _limited(held, limit, rng)
         _add(data, "qa_train", train_texts, held_texts, analyzer, rng, log, swap_rate=swap_rate)
+    if synthetic:
+        texts = read_release_qa(synthetic, shared / "releases" / "doj_releases.jsonl")
+        examples, spans = text_examples(_limited(texts, limit, rng), analyzer, rng)
+        data.train += examples
+        data.spans.update(spans)
+        questions = sum(len(t.questions) for t in texts)
+        log(f"synthetic: {questions} questions in {len(texts)} releases, {len(examples)} pairs (training only)")
     return data
 
 
