@@ -81,6 +81,7 @@ def test_training_resumes_after_its_last_finished_epoch(shared_data, models, tmp
     curve = json.loads(out.with_suffix(".curve.json").read_text())
     assert [point["at"] for point in curve] == ["epoch 1", "epoch 2", "epoch 3"]  # the first run's point kept
     assert [p["examples"] for p in curve] == sorted(p["examples"] for p in curve) and curve[0]["examples"] > 0
+    assert out.with_suffix(".curve.png").read_bytes()[:4] == b"\x89PNG"  # and as a picture
 
 
 def test_training_resumes_mid_epoch_from_a_timed_checkpoint(shared_data, models, tmp_path):

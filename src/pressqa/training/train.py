@@ -29,6 +29,7 @@ from pressqa.reader.span_reader import (
 )
 from pressqa.retrieval.embed import Embedder
 from pressqa.schema import Span
+from pressqa.training.curve import plot_curve
 from pressqa.training.data import Example, SpanTable, name_swapped, read_release_qa, read_squad_qa, split_texts
 from pressqa.training.data import build_examples as text_examples
 from pressqa.training.qamr import QAMRItem, Sentence, read_qas, read_sentences, split_by_document
@@ -433,6 +434,7 @@ class _Run:
         score = selection_score(scores)
         self.curve.append({"at": at, "examples": self.examples, "minutes": round(self.minutes(), 2), **scores})
         atomic_json(self.curve_file, self.curve)
+        plot_curve(self.curve, self.curve_file.with_suffix(".png"))
         self.log(f"{at}: {self.examples} examples, {self.minutes():.1f} min; held-out {_describe(scores)}")
         if score > self.best["score"]:
             self.best = {"score": score, "at": at, **scores}
