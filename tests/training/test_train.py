@@ -9,7 +9,7 @@ from pressqa.reader.span_reader import load_model
 from pressqa.schema import Span
 from pressqa.training.data import Example, build_examples, name_swapped, read_release_qa
 from pressqa.training.qamr import Sentence
-from pressqa.training.train import gather, length_batches, train
+from pressqa.training.train import gather, length_batches, train, widened
 from tests.training.shared_data import RELEASE_QUESTIONS, RELEASES
 
 
@@ -107,20 +107,23 @@ def test_training_resumes_mid_epoch_from_a_timed_checkpoint(shared_data, models,
 
 
 def test_training_widens_a_model_to_the_whole_encoder(tiny_weights, shared_data, models, tmp_path):
+    encoder = models.embedder.model[0].auto_model
+    start = load_model(encoder, tiny_weights)
+    kept = len(start.layers)
+    top = [layer.output.dense.weight.clone() for layer in start.layers]
+    whole = widened(start, encoder, 6)
+    assert len(whole.layers) == 6 and whole.training
+    assert all(a is not b for a, b in zip(whole.layers, encoder.encoder.layer, strict=True))  # copies, never shared
+    for mine, theirs in zip(whole.layers[:-kept], encoder.encoder.layer[:-kept], strict=True):
+        assert torch.equal(mine.output.dense.weight, theirs.output.dense.weight)  # the encoder's own layers below
+    assert all(torch.equal(a.output.dense.weight, b) for a, b in zip(whole.layers[-kept:], top, strict=True))
+
     data = gather(shared_data, ("releases",), seed=2, limit=None, qamr_sample=None, log=lambda _: None)
     out = tmp_path / "whole.pt"
     train(data, out, models.embedder, epochs=1, seed=2, tuned=6, init=tiny_weights, log=lambda _: None)
-    encoder = models.embedder.model[0].auto_model
-    model = load_model(encoder, out)
-    assert len(model.layers) == 6 == torch.load(out, weights_only=True)["tuned_layers"]
-    start = load_model(encoder, tiny_weights)
-    kept = len(start.layers)  # the init's own layers stay on top, trained on from where they were
-    assert all(a is not b for a, b in zip(model.layers, encoder.encoder.layer, strict=True))
-    changed = [
-        not torch.equal(a.output.dense.weight, b.output.dense.weight)
-        for a, b in zip(model.layers[:-kept], encoder.encoder.layer[:-kept], strict=True)
-    ]
-    assert any(changed)  # the layers below, copied from the encoder, were trained too
+    assert len(load_model(encoder, out).layers) == 6 == torch.load(out, weights_only=True)["tuned_layers"]
+    curve = json.loads(out.with_suffix(".curve.json").read_text())
+    assert [p["at"] for p in curve] == ["start", "epoch 1"] and curve[0]["examples"] == 0
 
 
 def test_training_saves_weights_that_load(tiny_weights, models):

@@ -326,6 +326,8 @@ def train(
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: max(0.0, 1.0 - step / steps))
     run = _Run(out, {"hidden": hidden, "tuned_layers": tuned, "seed": seed}, int8, log)
     position = run.resume(model, optimizer, schedule, rng)
+    if init and not run.curve:  # the curve's first point: where training starts from (kept if never beaten)
+        run.evaluate(model, held_data, "start")
     loss_fn = nn.CrossEntropyLoss()
     for epoch in range(position.epoch, epochs + 1):
         if position.epoch_rng is not None:
