@@ -169,38 +169,48 @@ def _fronted(sent, root, subject, drop: set[int], wh: str) -> str | None:
     return f"{wh} {text}?" if len(text.split()) >= MIN_REST_TOKENS else None
 
 
-def _date_question(sent) -> Synthetic | None:
+def _date_drop(entity, root) -> set[int] | None:
+    """A date in an "on"/"in" phrase of the main verb: the phrase is left out of the question."""
+    head = entity.root.head
+    if entity.label_ != "DATE" or head.dep_ != "prep" or head.head != root or head.text.lower() not in ("on", "in"):
+        return None
+    return {t.i for t in head.subtree}
+
+
+def _amount_drop(entity, root) -> set[int] | None:
+    """A sum that the main verb (or the verb it governs: "agreed to pay") takes as its object."""
+    verb = entity.root.head
+    if entity.label_ != "MONEY" or entity.root.dep_ != "dobj":
+        return None
+    if verb != root and not (verb.dep_ == "xcomp" and verb.head == root):
+        return None
+    return {t.i for t in entity.root.subtree}
+
+
+def _wh_question(sent, wh: str, template: str, drop_for) -> Synthetic | None:
+    """The first entity that `drop_for` accepts, asked for by `wh` with the clause's auxiliary fronted."""
     root, subject = _subject(sent)
     if root is None:
         return None
     for entity in sent.ents:
-        head = entity.root.head
-        if entity.label_ != "DATE" or head.dep_ != "prep" or head.head != root or head.text.lower() not in ("on", "in"):
+        drop = drop_for(entity, root)
+        if drop is None or any(t.i in drop for t in subject):
             continue
-        drop = {t.i for t in head.subtree}
-        if any(t.i in drop for t in subject):
-            continue
-        question = _fronted(sent, root, subject, drop, "When")
+        after = max(drop) + 1  # a comma that closed the dropped phrase goes with it
+        if after < sent.end and sent.doc[after].text == ",":
+            drop.add(after)
+        question = _fronted(sent, root, subject, drop, wh)
         if question:
-            return Synthetic(question, entity.start_char, entity.text, "date")
+            return Synthetic(question, entity.start_char, entity.text, template)
     return None
+
+
+def _date_question(sent) -> Synthetic | None:
+    return _wh_question(sent, "When", "date", _date_drop)
 
 
 def _amount_question(sent) -> Synthetic | None:
-    root, subject = _subject(sent)
-    if root is None:
-        return None
-    for entity in sent.ents:
-        verb = entity.root.head
-        if entity.label_ != "MONEY" or entity.root.dep_ != "dobj":
-            continue
-        if verb != root and not (verb.dep_ == "xcomp" and verb.head == root):
-            continue
-        drop = {t.i for t in entity.root.subtree}
-        question = _fronted(sent, root, subject, drop, "How much")
-        if question:
-            return Synthetic(question, entity.start_char, entity.text, "amount")
-    return None
+    return _wh_question(sent, "How much", "amount", _amount_drop)
 
 
 def _role_questions(sent) -> Iterator[Synthetic]:
