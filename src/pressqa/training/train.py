@@ -28,6 +28,7 @@ from pressqa.reader.span_reader import (
     snap_to_words,
 )
 from pressqa.retrieval.embed import Embedder
+from pressqa.retrieval.manifest import atomic_write
 from pressqa.schema import Span
 from pressqa.training.curve import plot_curve
 from pressqa.training.data import Example, SpanTable, name_swapped, read_release_qa, read_squad_qa, split_texts
@@ -330,12 +331,9 @@ def train(
         run.evaluate(model, held_data, "start")
     loss_fn = nn.CrossEntropyLoss()
     for epoch in range(position.epoch, epochs + 1):
-        if position.epoch_rng is not None:
-            rng.setstate(position.epoch_rng)
-        epoch_rng = rng.getstate()
+        epoch_rng = rng.getstate()  # (restored by `resume`): this epoch's shuffle can be made again
         groups = length_batches(train_data, batch_size, rng)
         total, skip = 0.0, position.batch if epoch == position.epoch else 0
-        position.epoch_rng = None
         last_save = time.time()
         bar = tqdm(groups[skip:], desc=f"epoch {epoch}", leave=False, disable=not _on_terminal())
         for n, group in enumerate(bar, start=skip + 1):
@@ -435,7 +433,7 @@ class _Run:
         scores = {name: evaluate_model(model, held) for name, held in held_data.items()}
         score = selection_score(scores)
         self.curve.append({"at": at, "examples": self.examples, "minutes": round(self.minutes(), 2), **scores})
-        atomic_json(self.curve_file, self.curve)
+        atomic_write(self.curve_file, lambda tmp: tmp.write_text(json.dumps(self.curve, indent=1)))
         plot_curve(self.curve, self.curve_file.with_suffix(".png"))
         self.log(f"{at}: {self.examples} examples, {self.minutes():.1f} min; held-out {_describe(scores)}")
         if score > self.best["score"]:
@@ -452,16 +450,8 @@ class _Run:
 
 
 def _atomic_save(state: dict, path: Path) -> None:
-    """A checkpoint cut off mid-write would lose the run: write aside, then rename over."""
-    partial = path.with_name(path.name + ".partial")
-    torch.save(state, partial)
-    partial.replace(path)
-
-
-def atomic_json(path: Path, value) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(value, indent=1))
-    partial.replace(path)
+    """A checkpoint cut off mid-write would lose the run: written aside, then renamed over."""
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 
 def selection_score(scores: dict[str, dict[str, float]]) -> float:
