@@ -1,5 +1,6 @@
 """Shared fixtures: the real model, a real index built from corpus/ in a temporary folder, an API client."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -41,6 +42,61 @@ def corpus_engine(tmp_path_factory, models) -> PressQA:
     tmp = tmp_path_factory.mktemp("corpus_index")
     shutil.copytree(CORPUS, tmp / "corpus")
     engine = indexed_engine(make_settings(tmp), models, 3)
+    yield engine
+    engine.close()
+
+
+# Short made-up releases beside the sample corpus, for answers spread over several releases: two RMAT designations
+# (one re-posted by a wire service), and an unrelated release.
+ALVEO_TEXT = (
+    "Alveo Therapeutics Receives RMAT Designation for AV-101\n"
+    "BOSTON, March 2, 2021 - Alveo Therapeutics announced today that the U.S. Food and Drug Administration "
+    "granted Regenerative Medicine Advanced Therapy (RMAT) designation to AV-101, its gene therapy for "
+    "inherited retinal disease. The designation follows early data from a Phase I trial in 24 patients. "
+    "Dr. Maria Okafor, Chief Executive Officer of Alveo, said the company will meet the FDA this year."
+)
+NEWS = [
+    {
+        "id": "alveo-rmat",
+        "title": "Alveo Therapeutics Receives RMAT Designation for AV-101",
+        "date": "2021-03-02",
+        "text": ALVEO_TEXT,
+    },
+    {
+        "id": "wire-alveo-rmat",
+        "title": "Alveo Therapeutics gets RMAT nod | Wire News",
+        "date": "2021-03-03",
+        "url": "https://wire.example/alveo",
+        "text": "FOR IMMEDIATE RELEASE\n\n" + ALVEO_TEXT + "\n\n"
+        "About Wire News\nWire News distributes press releases worldwide.",
+    },
+    {
+        "id": "brightline-rmat",
+        "title": "Brightline Bio Granted RMAT Designation for BL-7 Cell Therapy",
+        "date": "2022-06-10",
+        "text": "Brightline Bio Granted RMAT Designation for BL-7 Cell Therapy\n"
+        "SAN DIEGO, June 10, 2022 - Brightline Bio said on Friday that the FDA granted RMAT designation to BL-7, "
+        "its cell therapy for acute myeloid leukemia. Brightline Bio is led by its founder, Dr. Samuel Reyes. "
+        "The company raised $40 million in a Series B round in January 2022.",
+    },
+    {
+        "id": "harbor-lease",
+        "title": "Harbor Labs Signs Lease for New Headquarters",
+        "date": "2020-11-05",
+        "text": "Harbor Labs Signs Lease for New Headquarters\n"
+        "CAMBRIDGE, November 5, 2020 - Harbor Labs signed a ten-year lease for a 60,000 square foot building in "
+        "Cambridge, where its 120 employees will move in 2021.",
+    },
+]
+
+
+@pytest.fixture(scope="session")
+def news_engine(tmp_path_factory, models) -> PressQA:
+    """An engine over the sample corpus plus `NEWS`: questions whose answers lie in several releases."""
+    tmp = tmp_path_factory.mktemp("news_index")
+    shutil.copytree(CORPUS, tmp / "corpus")
+    (tmp / "corpus" / "news.jsonl").write_text("".join(json.dumps(row) + "\n" for row in NEWS))
+    engine = indexed_engine(make_settings(tmp), models, 3 + len(NEWS))
     yield engine
     engine.close()
 

@@ -41,6 +41,10 @@ def test_ingest_ask_info(cli_env):
     result = runner.invoke(app, ["ask", "Who is the CEO of Pfizer?"])
     assert "The releases don't say." in result.stdout
 
+    result = runner.invoke(app, ["ask", "Which companies collaborate with CARsgen?", "--answers", "3", "--json"])
+    body = AskResponse.model_validate_json(result.stdout)
+    assert 1 <= len(body.answers) <= 3 and len({a.doc_id for a in body.answers}) == len(body.answers)
+
     result = runner.invoke(app, ["info"])
     assert json.loads(result.stdout)["documents"] == 3
 
@@ -52,6 +56,10 @@ def test_cli_errors_are_messages_not_tracebacks(cli_env):
     assert result.exit_code == 2 and "empty" in result.stderr
     result = runner.invoke(app, ["ask", "ok?", "--mode", "magic"])
     assert result.exit_code == 2 and "mode" in result.stderr
+    result = runner.invoke(app, ["ask", "ok?", "--answers", "0"])
+    assert result.exit_code == 2 and "between 1 and 20" in result.stderr
+    result = runner.invoke(app, ["ask", "ok?", "--answers", "lots"])
+    assert result.exit_code == 2 and "answers" in result.stderr
     result = runner.invoke(app, ["ingest", str(cli_env / "missing")])
     assert result.exit_code == 1 and "no such file" in result.stderr
 

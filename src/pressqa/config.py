@@ -99,6 +99,13 @@ class Settings(BaseSettings):
     )
     # Chosen on held-out QAMR: 3 sentences F1 60.6 against 60.7 for 4, in 30% less reader time.
     learned_reader_sentences: int = Field(default=3, ge=1, description="Sentences the learned reader reads.")
+    list_reader_sentences: int = Field(
+        default=2, ge=1, description="For a list answer (`answers` > 1): the sentences read of each release."
+    )
+    max_answers: int = Field(default=20, ge=1, description="The most answers one list question may ask for.")
+    auto_list_answers: int = Field(
+        default=10, ge=1, description="Answers given with `answers: auto` when a question asks for a list."
+    )
     # On the held-out release questions (pressqa release-set), with the reader trained on releases: answerable
     # F1 61.3 against 55.1 in the selector's order, every unanswerable question abstained against 94%.
     learned_reader_by_score: bool = Field(

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from pressqa.reader.heuristic import HeuristicReader, key_coverage, span_fit
+from pressqa.reader.heuristic import HeuristicReader, ScoredSentence, key_coverage, span_fit, take_best
 from pressqa.reader.question import analyze_question
 from pressqa.retrieval.retrieve import Retrieved
 from pressqa.schema import Chunk, Passage, Span
@@ -95,3 +95,17 @@ def test_key_coverage_requires_the_question_names():
     info = analyze_question("Who is the CEO of Pfizer?")
     assert key_coverage(info, "Li is the CEO of CARsgen.") == 0.25
     assert key_coverage(info, "Albert Bourla is the CEO of Pfizer.") == 1.0
+
+
+def test_take_best_keeps_the_ranking_or_that_many_sentences_of_each_release():
+    def sentence(doc_id: str, score: float) -> ScoredSentence:
+        return ScoredSentence(Chunk(doc_id, 0, 1, "x"), Span(0, 1), "x", score, 0)
+
+    ranked = [sentence("a", 0.9), sentence("a", 0.8), sentence("a", 0.7), sentence("b", 0.2), sentence("c", 0.1)]
+    assert [s.score for s in take_best(ranked, 3, None)] == [0.9, 0.8, 0.7]
+    assert [(s.chunk.doc_id, s.score) for s in take_best(ranked, 3, 2)] == [
+        ("a", 0.9),
+        ("a", 0.8),
+        ("b", 0.2),
+        ("c", 0.1),
+    ]

@@ -34,3 +34,22 @@ def test_the_policy_drops_candidates_from_releases_that_never_name_the_question_
     decision = policy.decide(info, candidates, TEXTS.get)
     assert decision.answer.text == "Albert Bourla" and [c.doc_id for c in decision.candidates] == ["pfizer"]
     assert AnswerPolicy(0.5, 0.9, 0.7, require_names=False).decide(info, candidates, TEXTS.get).answer.doc_id == "other"
+
+
+def test_a_list_gives_each_family_its_best_answer_once_and_drops_unsure_releases():
+    policy = AnswerPolicy(threshold=0.5, high=0.9, medium=0.7, require_names=False)
+    info = analyze_question("Which companies received RMAT designation?")
+    candidates = [
+        _answer("Alveo", 0.8, "alveo"),
+        _answer("AV-101", 0.7, "alveo"),  # the same release's second best: one answer per release
+        _answer("Alveo", 0.75, "wire-alveo"),  # a re-post of it: the same family
+        _answer("alveo", 0.6, "other"),  # the same answer from another release
+        _answer("Brightline Bio", 0.95, "brightline"),
+        _answer("Harbor Labs", 0.3, "harbor"),  # unsure: left out, not padded in
+        _answer("Harbor", 0.2, "harbor"),
+    ]
+    family = {"wire-alveo": "alveo"}
+    listed = policy.decide_each(info, candidates, TEXTS.get, lambda d: family.get(d, d), count=10)
+    assert [a.text for a in listed.answers] == ["Brightline Bio", "Alveo"]
+    assert listed.bands == ["high", "medium"] and listed.best.text == "Alveo"
+    assert [a.text for a in policy.decide_each(info, candidates, TEXTS.get, str, count=1).answers] == ["Brightline Bio"]

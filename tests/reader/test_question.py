@@ -12,6 +12,7 @@ from pressqa.reader.question import (
     PERSON_ORG,
     PHRASE,
     PLACE,
+    asks_for_list,
     expected_type,
     key_terms,
 )
@@ -66,3 +67,24 @@ def test_proper_names_are_the_capitalised_words_that_are_not_acronyms():
     assert proper_names("Which judge sentenced Erick Roman?") == ("erick", "roman")
     assert proper_names("What did the FDA approve in 2021?") == ()  # acronyms and numbers are key terms only
     assert proper_names("Pfizer said what?") == ()  # the first word is capitalised anyway
+
+
+@pytest.mark.parametrize(
+    ("question", "is_list"),
+    [
+        ("Which companies received RMAT designation?", True),
+        ("Which drugs did the FDA approve in 2021?", True),
+        ("Which gene and cell therapies received RMAT designation?", True),
+        ("Who was sentenced in Medicare fraud cases in Detroit?", True),
+        ("Who were charged in the scheme?", True),
+        ("In which cities did they operate?", True),
+        ("List the defendants", True),
+        ("Which company received RMAT?", False),
+        ("When did CT041 receive RMAT?", False),
+        ("What were the terms of the deal?", False),  # a copula: the parts of one answer
+        ("Which Texas company paid the fine?", False),  # a name in -s is not a plural
+        ("Who is the CEO of CARsgen?", False),
+    ],
+)
+def test_list_questions_are_told_from_single_answer_questions(question, is_list):
+    assert asks_for_list(question) is is_list

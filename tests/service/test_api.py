@@ -43,6 +43,42 @@ def test_ask_top_k_mode_and_filters(client):
     assert {p["date"] for p in dated["passages"]} == {"2021-07-31"}
 
 
+@pytest.fixture(scope="module")
+def news_client(news_engine) -> TestClient:
+    with TestClient(create_app(news_engine.settings, news_engine)) as test_client:
+        yield test_client
+
+
+def test_a_list_answer_cites_one_release_per_family_each_above_the_threshold(news_client):
+    question = "Which gene and cell therapies received RMAT designation?"
+    body = news_client.post("/ask", json={"question": question, "answers": 5}).json()
+    answers = body["answers"]
+    assert {a["text"] for a in answers} >= {"BL-7", "AV-101"}
+    assert "wire-alveo-rmat" not in {a["doc_id"] for a in answers}  # the re-post of Alveo's release
+    assert len({a["doc_id"] for a in answers}) == len(answers) and body["answer"] == answers[0]
+    assert [a["score"] for a in answers] == sorted((a["score"] for a in answers), reverse=True)
+    assert min(a["score"] for a in answers) >= 0.55
+    passages = {p["chunk_id"]: p for p in body["passages"]}
+    for a in answers:  # every item is cited: its passage is in the response and holds it at its offsets
+        p = passages[a["chunk_id"]]
+        assert p["text"][a["start"] - p["start"] : a["end"] - p["start"]] == a["text"]
+        assert a["title"] == p["title"] and a["date"] == p["date"]
+    by_date = news_client.post("/ask", json={"question": question, "answers": 5, "order": "date"}).json()["answers"]
+    dates = [a["date"] for a in by_date]
+    dated = [d for d in dates if d]
+    assert dated == sorted(dated, reverse=True) and dates[: len(dated)] == dated  # newest first, undated last
+    assert dates[:2] == ["2022-06-10", "2021-03-02"]
+
+
+def test_auto_gives_a_list_only_to_questions_that_ask_for_one(news_client):
+    single = news_client.post("/ask", json={"question": "Who founded Brightline Bio?", "answers": "auto"}).json()
+    assert [a["text"] for a in single["answers"]] == ["Dr. Samuel Reyes"]
+    listed = news_client.post(
+        "/ask", json={"question": "Which gene and cell therapies received RMAT designation?", "answers": "auto"}
+    ).json()
+    assert len(listed["answers"]) >= 2
+
+
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
@@ -55,6 +91,10 @@ def test_ask_top_k_mode_and_filters(client):
         ({"question": "ok?", "top_k": 0}, "top_k"),
         ({"question": "ok?", "top_k": 500}, "at most 50"),
         ({"question": "ok?", "mode": "magic"}, "mode"),
+        ({"question": "ok?", "answers": 0}, "between 1 and 20"),
+        ({"question": "ok?", "answers": 21}, "between 1 and 20"),
+        ({"question": "ok?", "answers": "many"}, "answers"),
+        ({"question": "ok?", "order": "alphabetical"}, "order"),
         ({"question": "ok?", "filters": {"colour": "red"}}, "colour"),
         ({"question": "ok?", "filters": {"date_from": "31/12/2020"}}, "date_from"),
         ({"question": "ok?", "filters": {"date_from": "2021-01-01", "date_to": "2020-01-01"}}, "after"),

@@ -4,10 +4,16 @@ from contextlib import ExitStack
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from pressqa.cli.app import Ray, app, engine_for, fail, ray_connect
 from pressqa.config import get_settings
 from pressqa.retrieval.index import IndexNotReady
+
+
+def readable(exc: ValidationError) -> str:
+    """One line per problem: 'answers: answers must be between 1 and 20 …', without pydantic's links."""
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
 
 
 @app.command()
@@ -15,18 +21,27 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question, in quotes.")],
     top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Passages to return.")] = None,
     mode: Annotated[str, typer.Option(help="hybrid, dense or bm25.")] = "hybrid",
+    answers: Annotated[
+        str, typer.Option(help="Up to N answers, each from its own release; 'auto': a list if the question asks.")
+    ] = "1",
+    order: Annotated[str, typer.Option(help="A list's order: confidence or date (newest first).")] = "confidence",
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's /ask response body.")] = False,
 ) -> None:
     """Answer a question from the indexed releases, with cited passages."""
     from pressqa.service.api_models import AskRequest, ask_response
     from pressqa.service.console import answer_lines
 
+    if answers != "auto" and not answers.isdigit():
+        fail(f"invalid request: --answers takes a number or 'auto', not {answers!r}", 2)
     try:
-        request = AskRequest(question=question, top_k=top_k, mode=mode)
-    except ValueError as exc:
-        fail(f"invalid request: {exc}", 2)
+        count = answers if answers == "auto" else int(answers)
+        request = AskRequest(question=question, top_k=top_k, mode=mode, answers=count, order=order)
+    except ValidationError as exc:
+        fail(f"invalid request: {readable(exc)}", 2)
     try:
-        result = engine_for().ask(request.question, request.top_k, request.mode, request.to_filters())
+        by_date = request.order == "date"
+        args = (request.question, request.top_k, request.mode, request.to_filters(), request.answer_count(), by_date)
+        result = engine_for().ask(*args)
     except IndexNotReady as exc:
         fail(str(exc))
     response = ask_response(result)

@@ -32,9 +32,11 @@ class HeuristicReader:
     def __init__(self, sentences: int = 8) -> None:
         self.sentences = sentences
 
-    def read(self, info: QuestionInfo, query_vector: np.ndarray | None, retrieved: Retrieved) -> list[Answer]:
+    def read(
+        self, info: QuestionInfo, query_vector: np.ndarray | None, retrieved: Retrieved, per_release: int | None = None
+    ) -> list[Answer]:
         answers: dict[tuple[str, int, int], Answer] = {}
-        for sentence in self.best_sentences(info, query_vector, retrieved):
+        for sentence in self.best_sentences(info, query_vector, retrieved, per_release):
             for answer in self._spans(info, sentence, retrieved):
                 key = (answer.doc_id, answer.start, answer.end)
                 if key not in answers or answer.score > answers[key].score:
@@ -42,11 +44,11 @@ class HeuristicReader:
         return sorted(answers.values(), key=lambda a: -a.score)
 
     def best_sentences(
-        self, info: QuestionInfo, query_vector: np.ndarray | None, retrieved: Retrieved
+        self, info: QuestionInfo, query_vector: np.ndarray | None, retrieved: Retrieved, per_release: int | None = None
     ) -> list[ScoredSentence]:
         scored = [sentence for sentence, _ in sentence_pool(info, query_vector, retrieved)]
         scored.sort(key=lambda s: (-s.score, s.rank))
-        return scored[: self.sentences]
+        return take_best(scored, self.sentences, per_release)
 
     def _spans(self, info: QuestionInfo, sentence: ScoredSentence, retrieved: Retrieved) -> list[Answer]:
         chunk, span = sentence.chunk, sentence.span
@@ -81,6 +83,23 @@ FEATURES = (
     "first of passage",
     "length",
 )
+
+
+def take_best(ranked: list[ScoredSentence], count: int, per_release: int | None) -> list[ScoredSentence]:
+    """The first `count` sentences of a ranking, or with `per_release` the first that many of each release.
+
+    The scores stay those of the whole pool (its word weights and best-sentence gaps), so a release's
+    candidates score the same whether it is read alone for a list or among the others for one answer."""
+    if per_release is None:
+        return ranked[:count]
+    taken: dict[str, int] = {}
+    kept = []
+    for sentence in ranked:
+        doc_id = sentence.chunk.doc_id
+        if taken.get(doc_id, 0) < per_release:
+            taken[doc_id] = taken.get(doc_id, 0) + 1
+            kept.append(sentence)
+    return kept
 
 
 def sentence_pool(

@@ -25,7 +25,10 @@ class TransformersReader:
         model = AutoModelForQuestionAnswering.from_pretrained(self.model_dir, local_files_only=True)
         return tokenizer, model.eval()
 
-    def read(self, info: QuestionInfo, query_vector: np.ndarray | None, retrieved: Retrieved) -> list[Answer]:
+    def read(
+        self, info: QuestionInfo, query_vector: np.ndarray | None, retrieved: Retrieved, per_release: int | None = None
+    ) -> list[Answer]:
+        """One candidate from each passage (so every release is read, whatever `per_release` asks)."""
         answers = [a for p in retrieved.passages if (a := self._read_passage(info.text, p.chunk))]
         return sorted(answers, key=lambda a: -a.score)
 

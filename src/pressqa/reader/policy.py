@@ -9,6 +9,7 @@ page says.
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from pressqa.metrics import normalize_answer
 from pressqa.reader.calibration import Calibration, confidence_band
 from pressqa.reader.question import QuestionInfo
 from pressqa.schema import Answer
@@ -20,6 +21,14 @@ class Decision:
     best: Answer | None  # the best candidate, answered or not (evaluation and calibration read it)
     candidates: list[Answer]  # every candidate kept, best first, scores calibrated
     band: str | None = None  # the answer's band: 'high', 'medium' or 'low'
+
+
+@dataclass
+class ListDecision:
+    answers: list[Answer]  # distinct answers, one per release family, best first, each above the threshold
+    bands: list[str]  # each answer's band
+    best: Answer | None  # the best candidate, answered or not
+    candidates: list[Answer]  # every candidate kept, best first, scores calibrated
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,38 @@ class AnswerPolicy:
         answer = best if best and best.score >= self.threshold else None
         band = confidence_band(answer.score, self.high, self.medium) if answer else None
         return Decision(answer, best, candidates, band)
+
+    def decide_each(
+        self,
+        info: QuestionInfo,
+        candidates: list[Answer],
+        release_text: Callable[[str], str],
+        family_of: Callable[[str], str],
+        count: int,
+    ) -> ListDecision:
+        """Up to `count` answers for a list question: each release family's best candidate, if it clears the
+        threshold on its own, and never the same answer twice.
+
+        Abstaining release by release is what keeps a list from padding itself with guesses: a release whose best
+        candidate is unsure adds nothing, however short the list is. `family_of(doc_id)` names a release's family
+        (re-posts of one release share it)."""
+        decision = self.decide(info, candidates, release_text)
+        answers: list[Answer] = []
+        families: set[str] = set()
+        texts: set[str] = set()
+        # Most probable first (calibration may tie raw scores apart), so each family keeps its best.
+        for candidate in sorted(decision.candidates, key=lambda c: -c.score):
+            family, text = family_of(candidate.doc_id), normalize_answer(candidate.text)
+            if family in families or text in texts:
+                continue
+            families.add(family)  # a family whose best is unsure gives nothing, not its second best
+            if candidate.score >= self.threshold:
+                texts.add(text)
+                answers.append(candidate)
+            if len(answers) == count:
+                break
+        bands = [confidence_band(a.score, self.high, self.medium) for a in answers]
+        return ListDecision(answers, bands, decision.best, decision.candidates)
 
 
 def about_the_question(

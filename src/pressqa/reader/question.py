@@ -166,6 +166,36 @@ def proper_names(question: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+# Plural nouns a "which/what …" question can name its answers by; words in -s that are not plurals stay out.
+_NOT_PLURAL = frozenset("is was has does this us news status series basis analysis diagnosis biosimilars".split())
+_LIST_START = re.compile(r"^(?:list|name|enumerate)\b|^who (?:were|are|have)\b|^(?:who|which) .*\bcases\b")
+_PLURAL_WH = re.compile(r"^(?:in |from |of |by |for |on )?(?:which|what)((?: [\w'’-]+){1,4})", re.IGNORECASE)
+
+
+def asks_for_list(question: str) -> bool:
+    """Whether a question asks for several answers: "Which companies …", "Who were …", "List the …".
+
+    A plural noun right after which/what ("Which drugs did the FDA approve?") asks for a list; after a
+    copula ("What were the terms …") it names one answer's parts, so it does not."""
+    spaced = " ".join(question.split())
+    if _LIST_START.search(spaced.lower()):
+        return True
+    match = _PLURAL_WH.search(spaced[:1].lower() + spaced[1:])
+    if not match:
+        return False
+    for word in match.group(1).split():
+        lowered = word.lower()
+        if lowered in {"and", "or"}:  # "Which gene and cell therapies …": one phrase
+            continue
+        if lowered in _PHRASE_END or lowered in _STOPWORDS:
+            return False
+        if word[0].isupper():  # a name ("Which Texas company …"), not a plural
+            continue
+        if lowered.endswith("s") and not lowered.endswith(("ss", "'s", "’s")) and lowered not in _NOT_PLURAL:
+            return True
+    return False
+
+
 def analyze_question(question: str) -> QuestionInfo:
     return QuestionInfo(
         question,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pressqa.reader.heuristic import FEATURES, ScoredSentence, sentence_pool
+from pressqa.reader.heuristic import FEATURES, ScoredSentence, sentence_pool, take_best
 from pressqa.reader.question import QuestionInfo
 from pressqa.retrieval.retrieve import Retrieved
 
@@ -56,7 +56,7 @@ class LearnedSelector:
         self._weights: SelectorWeights | None = None
 
     def best_sentences(
-        self, info: QuestionInfo, query_vector: np.ndarray | None, retrieved: Retrieved
+        self, info: QuestionInfo, query_vector: np.ndarray | None, retrieved: Retrieved, per_release: int | None = None
     ) -> list[ScoredSentence]:
         pool = sentence_pool(info, query_vector, retrieved)
         if not pool:
@@ -65,4 +65,4 @@ class LearnedSelector:
             self._weights = SelectorWeights.load(self.path)
         logits = self._weights.logits(np.stack([features for _, features in pool]))
         order = sorted(range(len(pool)), key=lambda k: (-logits[k], pool[k][0].rank))
-        return [pool[k][0] for k in order[: self.sentences]]
+        return take_best([pool[k][0] for k in order], self.sentences, per_release)

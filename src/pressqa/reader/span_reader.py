@@ -331,9 +331,11 @@ class LearnedReader:
         """bfloat16 products where the CPU has them; int8 layers take float32 input and quantise it themselves."""
         return contextlib.nullcontext() if self.int8 else self.embedder.autocast()
 
-    def read(self, info: QuestionInfo, query_vector: np.ndarray | None, retrieved: Retrieved) -> list[Answer]:
+    def read(
+        self, info: QuestionInfo, query_vector: np.ndarray | None, retrieved: Retrieved, per_release: int | None = None
+    ) -> list[Answer]:
         question = info.text
-        chosen = self.selector.best_sentences(info, query_vector, retrieved)
+        chosen = self.selector.best_sentences(info, query_vector, retrieved, per_release)
         if not chosen:
             return []
         texts = [s.text for s in chosen]

@@ -64,7 +64,8 @@ def chat_page() -> FileResponse:
 
 @router.post("/ask", response_model=AskResponse, summary="Answer a question with cited passages")
 def ask(body: AskRequest, engine: Engine) -> AskResponse:
-    result = engine.ask(body.question, body.top_k, body.mode, body.to_filters())
+    by_date = body.order == "date"
+    result = engine.ask(body.question, body.top_k, body.mode, body.to_filters(), body.answer_count(), by_date)
     return ask_response(result)
 
 

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pressqa.config import get_settings
+from pressqa.reader.question import asks_for_list
 from pressqa.retrieval.retrieve import Filters, Mode
 from pressqa.schema import Answer, Document, Passage
 from pressqa.service.pipeline import AskResult
@@ -32,6 +33,14 @@ class AskRequest(BaseModel):
     top_k: int | None = Field(default=None, ge=1, description="Passages to return (default from settings).")
     mode: Mode = Mode.hybrid
     filters: FiltersIn | None = None
+    answers: int | Literal["auto"] = Field(
+        default=1,
+        description="Up to this many answers, each from a different release (at most `max_answers`, 20 by "
+        "default); 'auto': a list when the question asks for one ('Which companies…', 'Who were…'), else one.",
+    )
+    order: Literal["confidence", "date"] = Field(
+        default="confidence", description="A list's order: most confident first, or newest release first."
+    )
 
     @field_validator("question")
     @classmethod
@@ -53,6 +62,20 @@ class AskRequest(BaseModel):
         if value is not None and value > limit:
             raise ValueError(f"top_k must be at most {limit}")
         return value
+
+    @field_validator("answers")
+    @classmethod
+    def _answers(cls, value: int | str) -> int | str:
+        limit = get_settings().max_answers
+        if isinstance(value, int) and not 1 <= value <= limit:
+            raise ValueError(f"answers must be between 1 and {limit}, or 'auto'")
+        return value
+
+    def answer_count(self) -> int:
+        """How many answers to give: `answers`, with 'auto' resolved from the question's wording."""
+        if self.answers != "auto":
+            return self.answers
+        return get_settings().auto_list_answers if asks_for_list(self.question) else 1
 
     def to_filters(self) -> Filters | None:
         if not self.filters:
@@ -132,6 +155,8 @@ class AnswerOut(BaseModel):
     start: int = Field(description="Character offset into the document text.")
     end: int
     chunk_id: int | None = Field(default=None, description="The cited passage.")
+    title: str | None = Field(default=None, description="The cited release's title.")
+    date: str | None = Field(default=None, description="The cited release's date (ISO 8601), when it has one.")
 
 
 class DocumentSummary(BaseModel):
@@ -160,6 +185,11 @@ class PassageOut(BaseModel):
 
 class AskResponse(BaseModel):
     answer: AnswerOut | None = Field(description="null when the releases don't answer the question.")
+    answers: list[AnswerOut] = Field(
+        default_factory=list,
+        description="Every answer given, each from a different release family: `[answer]` for one answer, the "
+        "list's items (up to `answers`) for a list; empty when the releases don't say.",
+    )
     passages: list[PassageOut] = Field(
         description="The passages the reader's candidates come from first (the cited one leads), then the rest "
         "in retrieval order; `score` is the retrieval (fusion) score."
@@ -182,7 +212,7 @@ class Health(BaseModel):
     version: str
 
 
-def answer_out(answer: Answer, confidence: str) -> AnswerOut:
+def answer_out(answer: Answer, confidence: str, passage: Passage | None = None) -> AnswerOut:
     return AnswerOut(
         text=answer.text,
         score=round(answer.score, 4),
@@ -191,6 +221,8 @@ def answer_out(answer: Answer, confidence: str) -> AnswerOut:
         start=answer.start,
         end=answer.end,
         chunk_id=answer.chunk_id,
+        title=passage.title if passage else None,
+        date=passage.date if passage else None,
     )
 
 
@@ -211,8 +243,12 @@ def passage_out(p: Passage) -> PassageOut:
 
 
 def ask_response(result: AskResult) -> AskResponse:
+    releases = {p.chunk.doc_id: p for p in result.passages}
+    given = zip(result.answers, result.bands, strict=True)
+    answers = [answer_out(a, band, releases.get(a.doc_id)) for a, band in given]
     return AskResponse(
-        answer=answer_out(result.answer, result.confidence or "low") if result.answer else None,
+        answer=answers[0] if answers else None,
+        answers=answers,
         passages=[passage_out(p) for p in result.passages],
         timings_ms=result.timings_ms,
     )

@@ -4,11 +4,20 @@ from pressqa.service.api_models import AskResponse
 
 
 def answer_lines(response: AskResponse) -> list[tuple[str, bool]]:
-    """(line, bold) pairs: the answer or "The releases don't say.", then each cited passage."""
+    """(line, bold) pairs: the answer (a numbered list for several) or "The releases don't say.", then each
+    passage, the cited ones starred."""
     answer = response.answer
-    lines = [(f"{answer.text}   (score {answer.score:.2f})" if answer else "The releases don't say.", True)]
+    if len(response.answers) > 1:
+        lines = [(f"{len(response.answers)} answers, each from its own release:", True)]
+        for n, a in enumerate(response.answers, start=1):
+            where = f"{a.date or 'undated'} · {a.title or a.doc_id}"
+            lines.append((f"  {n}. {a.text}   ({where}, score {a.score:.2f})", True))
+    else:
+        lines = [(f"{answer.text}   (score {answer.score:.2f})" if answer else "The releases don't say.", True)]
+    cited_chunks = {a.chunk_id for a in response.answers}
     for n, p in enumerate(response.passages, start=1):
-        cited = answer and p.chunk_id == answer.chunk_id
+        cited = p.chunk_id in cited_chunks
+        answer = next((a for a in response.answers if a.chunk_id == p.chunk_id), None)
         where = (
             f"{p.doc_id}, answer at chars {answer.start}–{answer.end}"
             if cited

@@ -72,10 +72,17 @@ class PressQA:
 
     # ---- asking ----------------------------------------------------------------------------
     def ask(
-        self, question: str, top_k: int | None = None, mode: Mode = Mode.hybrid, filters: Filters | None = None
+        self,
+        question: str,
+        top_k: int | None = None,
+        mode: Mode = Mode.hybrid,
+        filters: Filters | None = None,
+        answers: int = 1,
+        by_date: bool = False,
     ) -> AskResult:
-        """Retrieve `top_k` passages and answer from them, or abstain."""
-        return self.pipeline.ask(question, top_k or self.settings.top_k, mode, filters)
+        """Retrieve `top_k` passages and answer from them, or abstain; with `answers` > 1, a list (see
+        `AskPipeline.ask`)."""
+        return self.pipeline.ask(question, top_k or self.settings.top_k, mode, filters, answers, by_date)
 
     def retrieve(
         self, question: str, top_k: int, mode: Mode = Mode.hybrid, filters: Filters | None = None

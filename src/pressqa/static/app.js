@@ -59,9 +59,15 @@ function renderFamily(members) {
   return line;
 }
 
-function renderPassage(p, answer) {
+// The answer (of those given) that this passage holds, if any.
+function citedIn(p, answers) {
+  return answers.find((a) => a.doc_id === p.doc_id && a.start >= p.start && a.end <= p.end) || null;
+}
+
+function renderPassage(p, answers) {
   const item = el("li", "passage");
-  const cited = answer && answer.doc_id === p.doc_id && answer.start >= p.start && answer.end <= p.end;
+  const answer = citedIn(p, answers);
+  const cited = answer !== null;
   if (cited) item.classList.add("cited");
   const button = el("button", "cite", p.title || p.doc_id);
   button.type = "button";
@@ -77,18 +83,37 @@ function renderPassage(p, answer) {
   return item;
 }
 
+// A list answer: each item with its release's date and title, opening the release at the span.
+function renderAnswerList(answers) {
+  const list = el("ol", "answer-list");
+  for (const a of answers) {
+    const item = el("li", "answer-item");
+    const button = el("button", "answer-text", a.text);
+    button.type = "button";
+    button.setAttribute("aria-label", `${a.text}: open the release`);
+    button.addEventListener("click", () => openDocument(a.doc_id, a.start, a.end, button));
+    const where = [a.date || "undated", a.title || a.doc_id].join(" · ");
+    item.append(button, el("p", "meta", `${where} · ${confidence(a)} (score ${a.score.toFixed(2)})`));
+    list.append(item);
+  }
+  return list;
+}
+
 function renderAnswer(body) {
   const turn = el("article", "turn-answer");
-  const answer = body.answer;
-  if (answer) {
-    turn.append(el("p", "answer-text", answer.text));
-    turn.append(el("p", "confidence", `${confidence(answer)} (score ${answer.score.toFixed(2)})`));
+  const answers = body.answers || (body.answer ? [body.answer] : []);
+  if (answers.length > 1) {
+    turn.append(el("p", "list-head", `${answers.length} answers, each from its own release:`));
+    turn.append(renderAnswerList(answers));
+  } else if (answers.length === 1) {
+    turn.append(el("p", "answer-text", answers[0].text));
+    turn.append(el("p", "confidence", `${confidence(answers[0])} (score ${answers[0].score.toFixed(2)})`));
   } else {
     turn.append(el("p", "abstain", "The releases don't answer this."));
     if (body.passages.length) turn.append(el("p", "confidence", "The closest passages:"));
   }
   const list = el("ol", "passages");
-  const items = body.passages.map((p) => renderPassage(p, answer));
+  const items = body.passages.map((p) => renderPassage(p, answers));
   items.sort((a, b) => b.classList.contains("cited") - a.classList.contains("cited"));  // cited first
   list.append(...items);
   turn.append(list);
@@ -110,7 +135,14 @@ async function errorMessage(response) {
 }
 
 function requestBody(question) {
-  const body = { question, top_k: Number($("top-k").value), mode: $("mode").value };
+  const count = $("answers").value;
+  const body = {
+    question,
+    top_k: Number($("top-k").value),
+    mode: $("mode").value,
+    answers: count === "auto" ? "auto" : Number(count),
+    order: $("order").value,
+  };
   const filters = {};
   if ($("date-from").value) filters.date_from = $("date-from").value;
   if ($("date-to").value) filters.date_to = $("date-to").value;
