@@ -79,6 +79,17 @@ def test_auto_gives_a_list_only_to_questions_that_ask_for_one(news_client):
     assert len(listed["answers"]) >= 2
 
 
+def test_a_follow_up_is_answered_as_it_was_understood(client):
+    first = client.post("/ask", json={"question": "When did CT041 receive RMAT?"}).json()
+    context = {"question": "When did CT041 receive RMAT?", "doc_id": first["answer"]["doc_id"]}
+    body = client.post("/ask", json={"question": "and orphan drug designation?", "context": context}).json()
+    assert body["understood_as"] == "When did CT041 receive orphan drug designation?"
+    assert body["answer"]["text"] == "October 2020" and body["answer"]["doc_id"] == GOLDEN
+    alone = client.post("/ask", json={"question": "Who is the CEO of CARsgen?", "context": context}).json()
+    assert alone["understood_as"] is None  # a question with its own subject is asked as it is
+    assert client.post("/ask", json={"question": "When did CT041 receive RMAT?"}).json()["understood_as"] is None
+
+
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
@@ -95,6 +106,11 @@ def test_auto_gives_a_list_only_to_questions_that_ask_for_one(news_client):
         ({"question": "ok?", "answers": 21}, "between 1 and 20"),
         ({"question": "ok?", "answers": "many"}, "answers"),
         ({"question": "ok?", "order": "alphabetical"}, "order"),
+        ({"question": "ok?", "context": {}}, "context.question"),
+        ({"question": "ok?", "context": {"question": " "}}, "empty"),
+        ({"question": "ok?", "context": {"question": "x" * 1001}}, "longer than 1000"),
+        ({"question": "ok?", "context": {"question": "ok?", "doc_id": "../etc"}}, "plain name"),
+        ({"question": "ok?", "context": {"question": "ok?", "answer": "x"}}, "answer"),
         ({"question": "ok?", "filters": {"colour": "red"}}, "colour"),
         ({"question": "ok?", "filters": {"date_from": "31/12/2020"}}, "date_from"),
         ({"question": "ok?", "filters": {"date_from": "2021-01-01", "date_to": "2020-01-01"}}, "after"),

@@ -6,6 +6,9 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -13,7 +16,7 @@ import uvicorn
 from pressqa.ingest.pipeline import ingest
 from pressqa.service.api import create_app
 from pressqa.service.qa import PressQA
-from tests.conftest import CORPUS, ROOT, make_settings
+from tests.conftest import CORPUS, NEWS, ROOT, make_settings
 
 expect = pytest.importorskip("playwright.sync_api").expect
 SCREENSHOTS = ROOT / "test-results" / "screenshots"
@@ -53,14 +56,13 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_FLAGS}
 
 
-@pytest.fixture(scope="session")
-def page_server(tmp_path_factory, models):
-    """uvicorn serving the real app over a real index of the corpus, a release full of markup and a re-post."""
-    tmp = tmp_path_factory.mktemp("page_server")
-    shutil.copytree(CORPUS, tmp / "corpus")
-    (tmp / "corpus" / "zyxor.txt").write_text(XSS_RELEASE)
-    (tmp / "corpus" / "wire.jsonl").write_text(wire_repost())
-    settings = make_settings(tmp)
+@contextmanager
+def served(folder: Path, models: PressQA, files: dict[str, str]) -> Iterator[str]:
+    """uvicorn serving the real app over a real index of the sample corpus plus `files`; yields its URL."""
+    shutil.copytree(CORPUS, folder / "corpus")
+    for name, text in files.items():
+        (folder / "corpus" / name).write_text(text)
+    settings = make_settings(folder)
     ingest([settings.corpus_dir], settings, models.embedder, models.analyzer)
     engine = PressQA(settings)
     engine.embedder = models.embedder
@@ -76,6 +78,22 @@ def page_server(tmp_path_factory, models):
     server.should_exit = True
     thread.join(timeout=10)
     sock.close()
+
+
+@pytest.fixture(scope="session")
+def page_server(tmp_path_factory, models):
+    """The sample corpus, a release full of markup and a re-post."""
+    files = {"zyxor.txt": XSS_RELEASE, "wire.jsonl": wire_repost()}
+    with served(tmp_path_factory.mktemp("page_server"), models, files) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def news_server(tmp_path_factory, models):
+    """The sample corpus and the made-up RMAT releases (`NEWS`): answers spread over several releases."""
+    news = "".join(json.dumps(row) + "\n" for row in NEWS)
+    with served(tmp_path_factory.mktemp("news_server"), models, {"news.jsonl": news}) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -133,6 +151,44 @@ def test_a_reposted_release_is_shown_once_with_its_other_publisher(page):
     expect(dialog.locator("#doc-title")).to_have_text(re.compile("Moderna and China"))
     expect(dialog.locator("#doc-family .family-member")).to_have_count(1)
     expect(dialog.locator("#doc-text")).to_contain_text("January 2022")
+
+
+def test_a_follow_up_question_leans_on_the_previous_one_until_a_new_topic(page):
+    ask(page, "When did CT041 receive RMAT?")
+    expect(page.locator(".turn-answer").last.locator(".answer-text")).to_have_text("January 2022")
+    box = page.get_by_label("Your question")
+    box.fill("and orphan drug designation?")
+    box.press("Enter")
+    answer = page.locator(".turn-answer").nth(1)
+    expect(answer.locator(".understood")).to_have_text("Understood as: When did CT041 receive orphan drug designation?")
+    expect(answer.locator(".answer-text")).to_have_text("October 2020")
+    expect(answer.locator(".passage.cited mark")).to_have_text("October 2020")
+    page.get_by_role("button", name="New topic").click()
+    expect(page.locator(".turn-answer")).to_have_count(0)
+    box.fill("and orphan drug designation?")
+    box.press("Enter")
+    expect(page.locator(".turn-answer")).to_have_count(1)
+    expect(page.locator(".understood")).to_have_count(0)  # read on its own: nothing to lean on
+
+
+def test_a_list_question_gets_a_list_whose_items_open_their_releases(page, news_server):
+    page.goto(news_server + "/")
+    box = page.get_by_label("Your question")
+    box.fill("Which gene and cell therapies received RMAT designation?")
+    box.press("Enter")
+    answer = page.locator(".turn-answer").last
+    expect(answer.locator(".list-head")).to_contain_text("answers, each from its own release")
+    items = answer.locator(".answer-list .answer-item")
+    expect(items.first).to_be_visible()
+    texts = items.locator(".answer-text").all_inner_texts()
+    assert {"BL-7", "AV-101"} <= set(texts) and len(texts) == len(set(texts))
+    expect(items.filter(has_text="BL-7").locator(".meta")).to_contain_text("2022-06-10")
+    items.filter(has_text="AV-101").locator(".answer-text").click()
+    dialog = page.locator("#doc-view")
+    expect(dialog.locator("#doc-title")).to_contain_text("Alveo")
+    expect(dialog.locator("#doc-text mark")).to_have_text("AV-101")
+    page.keyboard.press("Escape")
+    expect(answer.locator(".passage.cited")).to_have_count(len(texts))  # every item's passage is cited
 
 
 def test_keyboard_alone_asks_and_opens_a_citation(page):

@@ -25,6 +25,9 @@ def ask(
         str, typer.Option(help="Up to N answers, each from its own release; 'auto': a list if the question asks.")
     ] = "1",
     order: Annotated[str, typer.Option(help="A list's order: confidence or date (newest first).")] = "confidence",
+    previous: Annotated[
+        str | None, typer.Option(help="The previous question: QUESTION is read as its follow-up ('and in 2021?').")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's /ask response body.")] = False,
 ) -> None:
     """Answer a question from the indexed releases, with cited passages."""
@@ -35,16 +38,20 @@ def ask(
         fail(f"invalid request: --answers takes a number or 'auto', not {answers!r}", 2)
     try:
         count = answers if answers == "auto" else int(answers)
-        request = AskRequest(question=question, top_k=top_k, mode=mode, answers=count, order=order)
+        context = {"question": previous} if previous is not None else None
+        request = AskRequest(question=question, top_k=top_k, mode=mode, answers=count, order=order, context=context)
     except ValidationError as exc:
         fail(f"invalid request: {readable(exc)}", 2)
     try:
+        engine = engine_for()
+        understood = engine.follow_up(request.question, request.context.question) if request.context else None
         by_date = request.order == "date"
-        args = (request.question, request.top_k, request.mode, request.to_filters(), request.answer_count(), by_date)
-        result = engine_for().ask(*args)
+        filters = request.to_filters()
+        count = request.answer_count(understood)
+        result = engine.ask(understood or request.question, request.top_k, request.mode, filters, count, by_date)
     except IndexNotReady as exc:
         fail(str(exc))
-    response = ask_response(result)
+    response = ask_response(result, understood)
     if as_json:
         typer.echo(response.model_dump_json(indent=2))
         return

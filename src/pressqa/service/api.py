@@ -64,9 +64,11 @@ def chat_page() -> FileResponse:
 
 @router.post("/ask", response_model=AskResponse, summary="Answer a question with cited passages")
 def ask(body: AskRequest, engine: Engine) -> AskResponse:
-    by_date = body.order == "date"
-    result = engine.ask(body.question, body.top_k, body.mode, body.to_filters(), body.answer_count(), by_date)
-    return ask_response(result)
+    context = body.context
+    understood = engine.follow_up(body.question, context.question, context.doc_id) if context else None
+    question, count = understood or body.question, body.answer_count(understood)
+    result = engine.ask(question, body.top_k, body.mode, body.to_filters(), count, body.order == "date")
+    return ask_response(result, understood)
 
 
 @router.get("/documents", response_model=list[DocumentSummary], summary="List indexed releases")

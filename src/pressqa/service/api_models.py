@@ -26,6 +26,40 @@ class FiltersIn(BaseModel):
         return self
 
 
+def check_question(value: str) -> str:
+    """One line of at most `max_question_chars` printable characters, spaces collapsed."""
+    value = " ".join(value.split())
+    if not value:
+        raise ValueError("the question is empty")
+    limit = get_settings().max_question_chars
+    if len(value) > limit:
+        raise ValueError(f"the question is longer than {limit} characters")
+    if any(ord(ch) < 32 for ch in value):
+        raise ValueError("the question contains control characters")
+    return value
+
+
+class ContextIn(BaseModel):
+    """The conversation so far, for a follow-up question: the previous question and its answer's release."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(
+        description="The previous question, as it was understood.", examples=["When did CT041 receive RMAT?"]
+    )
+    doc_id: str | None = Field(default=None, max_length=200, description="The release the previous answer cited.")
+
+    @field_validator("question")
+    @classmethod
+    def _question(cls, value: str) -> str:
+        return check_question(value)
+
+    @field_validator("doc_id")
+    @classmethod
+    def _doc_id(cls, value: str | None) -> str | None:
+        return None if value is None else check_doc_id(value)
+
+
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -42,18 +76,16 @@ class AskRequest(BaseModel):
         default="confidence", description="A list's order: most confident first, or newest release first."
     )
 
+    context: ContextIn | None = Field(
+        default=None,
+        description="The previous exchange: a follow-up that lacks its own subject ('and orphan drug designation?', "
+        "'who leads it?') is read with it, and the response says how it was understood.",
+    )
+
     @field_validator("question")
     @classmethod
     def _question(cls, value: str) -> str:
-        value = " ".join(value.split())
-        if not value:
-            raise ValueError("the question is empty")
-        limit = get_settings().max_question_chars
-        if len(value) > limit:
-            raise ValueError(f"the question is longer than {limit} characters")
-        if any(ord(ch) < 32 for ch in value):
-            raise ValueError("the question contains control characters")
-        return value
+        return check_question(value)
 
     @field_validator("top_k")
     @classmethod
@@ -71,11 +103,12 @@ class AskRequest(BaseModel):
             raise ValueError(f"answers must be between 1 and {limit}, or 'auto'")
         return value
 
-    def answer_count(self) -> int:
-        """How many answers to give: `answers`, with 'auto' resolved from the question's wording."""
+    def answer_count(self, understood_as: str | None = None) -> int:
+        """How many answers to give: `answers`, with 'auto' resolved from the wording of the question (as it was
+        understood, for a follow-up)."""
         if self.answers != "auto":
             return self.answers
-        return get_settings().auto_list_answers if asks_for_list(self.question) else 1
+        return get_settings().auto_list_answers if asks_for_list(understood_as or self.question) else 1
 
     def to_filters(self) -> Filters | None:
         if not self.filters:
@@ -185,6 +218,9 @@ class PassageOut(BaseModel):
 
 class AskResponse(BaseModel):
     answer: AnswerOut | None = Field(description="null when the releases don't answer the question.")
+    understood_as: str | None = Field(
+        default=None, description="A follow-up rewritten with its context: the question that was answered."
+    )
     answers: list[AnswerOut] = Field(
         default_factory=list,
         description="Every answer given, each from a different release family: `[answer]` for one answer, the "
@@ -242,12 +278,13 @@ def passage_out(p: Passage) -> PassageOut:
     )
 
 
-def ask_response(result: AskResult) -> AskResponse:
+def ask_response(result: AskResult, understood_as: str | None = None) -> AskResponse:
     releases = {p.chunk.doc_id: p for p in result.passages}
     given = zip(result.answers, result.bands, strict=True)
     answers = [answer_out(a, band, releases.get(a.doc_id)) for a, band in given]
     return AskResponse(
         answer=answers[0] if answers else None,
+        understood_as=understood_as,
         answers=answers,
         passages=[passage_out(p) for p in result.passages],
         timings_ms=result.timings_ms,

@@ -7,6 +7,7 @@ def answer_lines(response: AskResponse) -> list[tuple[str, bool]]:
     """(line, bold) pairs: the answer (a numbered list for several) or "The releases don't say.", then each
     passage, the cited ones starred."""
     answer = response.answer
+    understood = [(f"Understood as: {response.understood_as}", False)] if response.understood_as else []
     if len(response.answers) > 1:
         lines = [(f"{len(response.answers)} answers, each from its own release:", True)]
         for n, a in enumerate(response.answers, start=1):
@@ -14,6 +15,7 @@ def answer_lines(response: AskResponse) -> list[tuple[str, bool]]:
             lines.append((f"  {n}. {a.text}   ({where}, score {a.score:.2f})", True))
     else:
         lines = [(f"{answer.text}   (score {answer.score:.2f})" if answer else "The releases don't say.", True)]
+    lines = understood + lines
     cited_chunks = {a.chunk_id for a in response.answers}
     for n, p in enumerate(response.passages, start=1):
         cited = p.chunk_id in cited_chunks

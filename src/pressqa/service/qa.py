@@ -14,6 +14,7 @@ import numpy as np
 from pressqa.config import Settings
 from pressqa.ingest.analyze import Analyzer
 from pressqa.reader.base import Reader
+from pressqa.reader.followup import resolve_followup
 from pressqa.retrieval.embed import Embedder
 from pressqa.retrieval.index import Index
 from pressqa.retrieval.retrieve import Filters, Mode, Retrieved, Retriever
@@ -93,6 +94,18 @@ class PressQA:
         self, question: str, vector: np.ndarray | None, retrieved: Retrieved, timings: dict[str, float]
     ) -> AskResult:
         return self.pipeline.answer(question, vector, retrieved, timings)
+
+    def follow_up(self, question: str, previous: str, doc_id: str | None = None) -> str | None:
+        """A follow-up question rewritten with the previous one (see `resolve_followup`); None: it stands alone.
+
+        `doc_id`, the release that answered the previous question, lends its title's subject when the previous
+        question names none."""
+        title = None
+        if doc_id:
+            with self.live.reading() as index:
+                doc = index.store.document(doc_id)
+            title = doc.title if doc else None
+        return resolve_followup(question, previous, title)
 
     # ---- writing ---------------------------------------------------------------------------
     def add_document(self, doc: Document, origin: str = "api") -> tuple[str, int]:

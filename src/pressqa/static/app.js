@@ -4,6 +4,10 @@
 
 const $ = (id) => document.getElementById(id);
 
+// The previous exchange, sent with the next question so that a follow-up ("and orphan drug designation?")
+// can lean on it: the question as the server understood it, and the release its answer cited.
+let previous = null;
+
 // Offsets from the API count Unicode code points (Python str); JS strings index UTF-16 units.
 function codePoints(text) { return Array.from(text); }
 
@@ -102,6 +106,7 @@ function renderAnswerList(answers) {
 function renderAnswer(body) {
   const turn = el("article", "turn-answer");
   const answers = body.answers || (body.answer ? [body.answer] : []);
+  if (body.understood_as) turn.append(el("p", "understood", `Understood as: ${body.understood_as}`));
   if (answers.length > 1) {
     turn.append(el("p", "list-head", `${answers.length} answers, each from its own release:`));
     turn.append(renderAnswerList(answers));
@@ -143,6 +148,7 @@ function requestBody(question) {
     answers: count === "auto" ? "auto" : Number(count),
     order: $("order").value,
   };
+  if (previous) body.context = previous;
   const filters = {};
   if ($("date-from").value) filters.date_from = $("date-from").value;
   if ($("date-to").value) filters.date_to = $("date-to").value;
@@ -175,7 +181,10 @@ async function ask(event) {
       body: JSON.stringify(requestBody(question)),
     });
     if (response.ok) {
-      reply = renderAnswer(await response.json());
+      const body = await response.json();
+      reply = renderAnswer(body);
+      previous = { question: body.understood_as || question };
+      if (body.answer) previous.doc_id = body.answer.doc_id;
       ok = true;
     } else {
       reply = renderError(`Sorry, that did not work: ${await errorMessage(response)}`);
@@ -215,6 +224,15 @@ async function openDocument(docId, start, end, opener) {
   }
 }
 
+// A new topic: the conversation is cleared and the next question is read on its own.
+function startOver() {
+  previous = null;
+  const hint = el("p", "empty-hint", "New topic: ask anything about the releases.");
+  hint.id = "empty-hint";
+  $("conversation").replaceChildren(hint);
+  $("question").focus();
+}
+
 function closeDocument() {
   const dialog = $("doc-view");
   dialog.close();
@@ -223,6 +241,7 @@ function closeDocument() {
 document.addEventListener("DOMContentLoaded", () => {
   $("ask-form").addEventListener("submit", ask);
   $("doc-close").addEventListener("click", closeDocument);
+  $("start-over").addEventListener("click", startOver);
   $("doc-view").addEventListener("close", () => {
     const opener = $("doc-view").returnFocusTo;
     if (opener) opener.focus();

@@ -1,0 +1,153 @@
+"""Follow-up questions: "and orphan drug designation?" or "who leads it?" read with the previous question.
+
+A chat follow-up often lacks its own subject. Rather than guess inside retrieval, the follow-up is rewritten into
+a whole question ("When did CT041 receive orphan drug designation?") that the user is shown and can correct;
+everything downstream then works on an ordinary question. The rules are word-level on purpose: a question is a
+handful of words, and its subject is the name or product code it asks about.
+"""
+
+import re
+
+_WORD = re.compile(r"[\w][\w.’'&-]*|[^\w\s]")
+_WH = frozenset("what when who whom whose where which why how".split())
+_AUX = frozenset("is are was were did does do has have had can could will would should may".split())
+_LEAD_INS = ("and what about ", "what about ", "how about ", "and also ", "and ", "also ", "plus ")
+_PREPOSITIONS = frozenset("of for at by with from in on to".split())
+# Words that stand for the previous question's subject; "its" becomes a possessive.
+_PRONOUNS = frozenset("it its they their them he him his she her".split())
+_STAND_INS = re.compile(
+    r"\b(?:the|this|that) (?:company|firm|drug|product|therapy|candidate|treatment|vaccine|defendant|business)\b",
+    re.IGNORECASE,
+)
+_MAX_FRAGMENT_WORDS = 8
+
+
+def resolve_followup(question: str, previous: str, release_title: str | None = None) -> str | None:
+    """The follow-up `question` as a whole question, using `previous`; None when it stands on its own.
+
+    A fragment ("and orphan drug designation?") takes the place of what the previous question asked about, or of
+    its subject when it is itself a name or code ("and CT053?"). A question that names nothing of its own but
+    says "it", "its" or "the company" gets the previous question's subject in their place. When the previous
+    question names nothing either, the subject comes from the title of the release that answered it."""
+    words = _words(question)
+    subject = _subject(_words(previous))
+    if subject is None and release_title and not _fragment(question):
+        subject = _subject(_words(release_title))
+    if not words or subject is None:
+        return None
+    fragment = _fragment(question)
+    if fragment is not None:
+        resolved = _with_fragment(previous, subject, fragment)
+    elif _has_subject(words):
+        return None
+    else:
+        resolved = _with_subject(question, subject)
+    return resolved[:1].upper() + resolved[1:] if resolved else None
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text) if w.strip("?.!,")]
+
+
+def _is_name(word: str, position: int) -> bool:
+    """A product code ("CT041"), an acronym ("FDA") or a capitalised name not opening the question."""
+    if _code(word):
+        return True
+    return word[:1].isupper() and (position > 0 or word.isupper()) and word.lower() not in _WH | _AUX
+
+
+def _code(word: str) -> bool:
+    return any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
+
+
+def _runs(words: list[str]) -> list[tuple[int, int]]:
+    """(start, end) word ranges of consecutive names; a product code stands alone ("CT041 Orphan Drug")."""
+    runs, start = [], None
+    for i, word in enumerate(words + [""]):
+        named = bool(word) and _is_name(word, i)
+        if start is not None and (not named or _code(word) or _code(words[i - 1])):
+            runs.append((start, i))
+            start = None
+        if named and start is None:
+            start = i
+    return runs
+
+
+def _subject(words: list[str]) -> str | None:
+    """What a question is about: its first run holding a product code, else its first run that is not only an
+    acronym ("FDA" grants; "CT041" and "CARsgen" are what questions are about), else its first run."""
+    runs = _runs(words)
+    if not runs:
+        return None
+
+    def code(run: tuple[int, int]) -> bool:
+        return any(_code(w) for w in words[run[0] : run[1]])
+
+    def acronym(run: tuple[int, int]) -> bool:
+        return all(w.isupper() and not _code(w) for w in words[run[0] : run[1]])
+
+    best = next((r for r in runs if code(r)), None) or next((r for r in runs if not acronym(r)), runs[0])
+    return " ".join(words[best[0] : best[1]])
+
+
+def _fragment(question: str) -> str | None:
+    """The phrase of a fragment follow-up ("and orphan drug designation?" → "orphan drug designation")."""
+    text = " ".join(question.split()).rstrip("?.! ")
+    lowered = text.lower()
+    lead = next((p for p in _LEAD_INS if lowered.startswith(p)), None)
+    words = text.split()
+    if lead is None and (not words or words[0].lower() in _WH | _AUX or len(words) > _MAX_FRAGMENT_WORDS):
+        return None
+    phrase = text[len(lead) :] if lead else text
+    return phrase.strip(" ,") or None
+
+
+def _has_subject(words: list[str]) -> bool:
+    """Whether a question names something itself (a name or code after its first word)."""
+    return bool(_runs(words))
+
+
+def _like_subject(phrase: str) -> bool:
+    """A fragment that is another subject: names or codes only (after an optional preposition, "of Moderna"),
+    and not only acronyms ("RMAT" is what was asked about, not who)."""
+    words = phrase.split()
+    if words and words[0].lower() in _PREPOSITIONS:
+        words = words[1:]
+    return bool(words) and all(_is_name(w, 1) for w in words) and not all(w.isupper() and not _code(w) for w in words)
+
+
+def _with_fragment(previous: str, subject: str, fragment: str) -> str | None:
+    text = " ".join(previous.split()).rstrip("?.! ")
+    if fragment.split()[0].lower() in _WH:  # "and when?": the same question, asking another thing
+        words = text.split()
+        aux = next((i for i, w in enumerate(words) if w.lower() in _AUX), None)
+        return f"{fragment} {' '.join(words[aux:])}?" if aux else None
+    if _like_subject(fragment):  # "and CT053?": the same question about another subject
+        words = fragment.split()
+        name = " ".join(words[1:]) if words[0].lower() in _PREPOSITIONS else fragment
+        return f"{text.replace(subject, name, 1)}?"
+    at = text.find(subject)
+    after = text[at + len(subject) :].split()
+    if after:  # "When did CT041 receive RMAT": what follows the subject's verb is what was asked about
+        verb = after[:1] if after[0][:1].islower() else []
+        return f"{text[: at + len(subject)]} {' '.join(verb + [fragment])}?"
+    # "Who is the chairman of CARsgen": the phrase between the question word's verb and the subject's preposition
+    before = text[:at].split()
+    start = next((i + 1 for i, w in enumerate(before) if w.lower() in _AUX), 1)
+    end = len(before) - 1 if before and before[-1].lower() in _PREPOSITIONS else len(before)
+    return f"{' '.join(before[:start] + [fragment] + before[end:] + [subject])}?"
+
+
+def _with_subject(question: str, subject: str) -> str | None:
+    """The question with its pronoun or "the company" replaced by the previous subject."""
+    replaced, count = _STAND_INS.subn(subject, question, count=1)
+    if count:
+        return replaced
+    words = question.split()
+    for i, word in enumerate(words):
+        bare = word.strip("?.!,").lower()
+        if bare in _PRONOUNS:
+            tail = word[len(word.rstrip("?.!,")) :]
+            name = f"{subject}’s" if bare in {"its", "their", "his"} else subject
+            return " ".join(words[:i] + [name + tail] + words[i + 1 :])
+    return None

@@ -1,0 +1,49 @@
+import pytest
+
+from pressqa.reader.followup import resolve_followup
+
+RMAT = "When did CT041 receive RMAT?"
+CHAIRMAN = "Who is the chairman of CARsgen?"
+
+
+@pytest.mark.parametrize(
+    ("previous", "question", "understood"),
+    [
+        (RMAT, "and orphan drug designation?", "When did CT041 receive orphan drug designation?"),
+        (
+            RMAT,
+            "What about Breakthrough Therapy designation?",
+            "When did CT041 receive Breakthrough Therapy designation?",
+        ),
+        (RMAT, "and CT053?", "When did CT053 receive RMAT?"),  # a name or code: another subject
+        (RMAT, "who leads it?", "Who leads CT041?"),
+        (RMAT, "Who leads the company?", "Who leads CT041?"),
+        (RMAT, "What is its target?", "What is CT041’s target?"),
+        (CHAIRMAN, "and the CEO?", "Who is the CEO of CARsgen?"),
+        (CHAIRMAN, "and of Moderna?", "Who is the chairman of Moderna?"),
+        (CHAIRMAN, "Where is it based?", "Where is CARsgen based?"),
+        # an acronym fragment is what was asked about, not who; the code is the subject, not the FDA
+        ("When did the FDA grant CT041 Orphan Drug designation?", "and RMAT?", "When did the FDA grant CT041 RMAT?"),
+        ("How much did Banner Health agree to pay?", "and when?", "When did Banner Health agree to pay?"),
+    ],
+)
+def test_a_follow_up_is_rewritten_with_the_previous_question(previous, question, understood):
+    assert resolve_followup(question, previous) == understood
+
+
+@pytest.mark.parametrize(
+    ("previous", "question"),
+    [
+        (RMAT, "When did Moderna announce the collaboration?"),  # names its own subject
+        (RMAT, "Who is the CEO of CARsgen?"),
+        ("What is the weather like?", "and tomorrow?"),  # nothing to lean on
+    ],
+)
+def test_a_question_that_stands_alone_is_left_as_it_is(previous, question):
+    assert resolve_followup(question, previous) is None
+
+
+def test_the_previous_release_title_lends_a_subject_when_the_previous_question_names_none():
+    title = "Alveo Therapeutics Receives RMAT Designation for AV-101"
+    assert resolve_followup("Who leads it?", "Who got the designation?", title) == "Who leads AV-101?"
+    assert resolve_followup("Who leads it?", "Who got the designation?") is None
