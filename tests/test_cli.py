@@ -45,6 +45,10 @@ def test_ingest_ask_info(cli_env):
     body = AskResponse.model_validate_json(result.stdout)
     assert 1 <= len(body.answers) <= 3 and len({a.doc_id for a in body.answers}) == len(body.answers)
 
+    result = runner.invoke(app, ["timeline", "CT041"])
+    assert result.exit_code == 0 and "2 releases mention 'CT041'" in result.stdout
+    assert result.stdout.index("2021-07-31") < result.stdout.index("undated")
+
     result = runner.invoke(app, ["info"])
     assert json.loads(result.stdout)["documents"] == 3
 
@@ -60,6 +64,10 @@ def test_cli_errors_are_messages_not_tracebacks(cli_env):
     assert result.exit_code == 2 and "between 1 and 20" in result.stderr
     result = runner.invoke(app, ["ask", "ok?", "--answers", "lots"])
     assert result.exit_code == 2 and "answers" in result.stderr
+    result = runner.invoke(app, ["timeline", "CT041", "--from", "2022-13-01"])
+    assert result.exit_code == 2 and "invalid date" in result.stderr
+    result = runner.invoke(app, ["timeline", " "])
+    assert result.exit_code == 2 and "name of a company" in result.stderr
     result = runner.invoke(app, ["ingest", str(cli_env / "missing")])
     assert result.exit_code == 1 and "no such file" in result.stderr
 

@@ -60,6 +60,46 @@ def ask(
 
 
 @app.command()
+def timeline(
+    name: Annotated[str, typer.Argument(help="A company, product or person, as releases write it ('CT041').")],
+    date_from: Annotated[str | None, typer.Option("--from", help="Earliest date, YYYY-MM-DD.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Latest date, YYYY-MM-DD.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100, help="Releases to show.")] = 20,
+    offset: Annotated[int, typer.Option(min=0, help="Releases to skip.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the API's /timeline response body.")] = False,
+) -> None:
+    """The releases that mention NAME, newest first, each with the sentence that says what happened."""
+    import datetime as dt
+
+    from pressqa.service.api_models import timeline_response
+    from pressqa.service.console import timeline_lines
+    from pressqa.service.timeline import describe
+    from pressqa.service.timeline import timeline as entity_timeline
+
+    name = " ".join(name.split())
+    if not name or not name.isprintable():
+        fail("give the name of a company, product or person", 2)
+    try:
+        start, end = (dt.date.fromisoformat(d).isoformat() if d else None for d in (date_from, date_to))
+    except ValueError as exc:
+        fail(f"invalid date: {exc} (use YYYY-MM-DD)", 2)
+    if start and end and start > end:
+        fail("--from must not be after --to", 2)
+    try:
+        with engine_for().reading() as index:
+            entries = entity_timeline(index, name, start, end)
+            page = describe(index, entries[offset : offset + limit], name)
+    except IndexNotReady as exc:
+        fail(str(exc))
+    response = timeline_response(name, page, len(entries), offset, limit)
+    if as_json:
+        typer.echo(response.model_dump_json(indent=2))
+        return
+    for line, bold in timeline_lines(response):
+        typer.secho(line, bold=True) if bold else typer.echo(line)
+
+
+@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,

@@ -197,6 +197,32 @@ class DocumentStore:
         rows = self.db.execute(f"SELECT {_METADATA} FROM documents WHERE doc_id IN ({placeholders(ids)})", ids)
         return {row[0]: Document(*row) for row in rows}
 
+    def containing(self, phrase: str, date_from: str | None = None, date_to: str | None = None) -> list[Document]:
+        """The documents (with their text) whose title or text holds `phrase`, ignoring ASCII case.
+
+        A scan, not an index: a timeline asks this once per name, and 12,000 releases take a fraction of a second.
+        Callers check word boundaries themselves."""
+        sql = (
+            "SELECT doc_id, text, title, date, url, source FROM documents "
+            "WHERE instr(lower(title || char(10) || text), ?) > 0"
+        )
+        args: list[str] = [phrase.lower()]
+        if date_from:
+            sql += " AND date >= ?"
+            args.append(date_from)
+        if date_to:
+            sql += " AND date <= ?"
+            args.append(date_to)
+        return [Document(*row) for row in self.db.execute(sql, args)]
+
+    def document_chunks(self, doc_id: str) -> list[Chunk]:
+        """A document's chunks (with their sentence and entity spans), in text order."""
+        rows = self.db.execute(
+            "SELECT id, doc_id, start, end, text, spans, sentence_vectors FROM chunks WHERE doc_id=? ORDER BY start",
+            (doc_id,),
+        ).fetchall()
+        return [_chunk_from_row(row, self.dimension)[0] for row in rows]
+
     def document_hash(self, doc_id: str) -> str | None:
         row = self.db.execute("SELECT hash FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
         return row[0] if row else None

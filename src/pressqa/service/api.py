@@ -1,5 +1,6 @@
 """The HTTP API: /ask, /documents, /health, served by FastAPI."""
 
+import datetime as dt
 import logging
 import secrets
 from contextlib import asynccontextmanager
@@ -7,7 +8,7 @@ from importlib import resources
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response, Security
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -26,11 +27,14 @@ from pressqa.service.api_models import (
     DocumentSummary,
     DocumentWritten,
     Health,
+    TimelineResponse,
     ask_response,
     document_out,
     document_summary,
+    timeline_response,
 )
 from pressqa.service.qa import PressQA
+from pressqa.service.timeline import describe, timeline
 from pressqa.service.upload import BodyLimit, document_body_schema, document_from_request
 
 router = APIRouter()
@@ -69,6 +73,37 @@ def ask(body: AskRequest, engine: Engine) -> AskResponse:
     question, count = understood or body.question, body.answer_count(understood)
     result = engine.ask(question, body.top_k, body.mode, body.to_filters(), count, body.order == "date")
     return ask_response(result, understood)
+
+
+def check_name(value: str) -> str:
+    """A timeline's entity: one line of printable text."""
+    value = " ".join(value.split())
+    if not value or not value.isprintable():
+        raise HTTPException(status_code=422, detail="q: give the name of a company, product or person")
+    return value
+
+
+@router.get(
+    "/timeline",
+    response_model=TimelineResponse,
+    summary="The releases that mention a company, product or person, newest first",
+)
+def get_timeline(
+    engine: Engine,
+    q: Annotated[str, Query(max_length=200, description="The name, as releases write it.", examples=["CT041"])],
+    date_from: Annotated[dt.date | None, Query(alias="from", description="Earliest date (YYYY-MM-DD).")] = None,
+    date_to: Annotated[dt.date | None, Query(alias="to", description="Latest date (YYYY-MM-DD).")] = None,
+    offset: Annotated[int, Query(ge=0, description="Items to skip (pagination).")] = 0,
+    limit: Annotated[int, Query(ge=1, le=100, description="Items per page.")] = 20,
+) -> TimelineResponse:
+    name = check_name(q)
+    if date_from and date_to and date_from > date_to:
+        raise HTTPException(status_code=422, detail="from must not be after to")
+    start, end = (d.isoformat() if d else None for d in (date_from, date_to))
+    with engine.reading() as index:
+        entries = timeline(index, name, start, end)
+        page = describe(index, entries[offset : offset + limit], name)
+    return timeline_response(name, page, len(entries), offset, limit)
 
 
 @router.get("/documents", response_model=list[DocumentSummary], summary="List indexed releases")

@@ -10,6 +10,7 @@ from pressqa.reader.question import asks_for_list
 from pressqa.retrieval.retrieve import Filters, Mode
 from pressqa.schema import Answer, Document, Passage
 from pressqa.service.pipeline import AskResult
+from pressqa.service.timeline import TimelineEntry
 
 
 class FiltersIn(BaseModel):
@@ -233,6 +234,27 @@ class AskResponse(BaseModel):
     timings_ms: dict[str, float]
 
 
+class TimelineItem(DocumentSummary):
+    undated: bool = Field(description="The release has no date: listed after every dated one.")
+    sentence: str = Field(description="The sentence that best says what happened (it names the entity).")
+    start: int = Field(description="The sentence's character offset into the release's text.")
+    end: int
+    match: Literal["name", "words"] = Field(
+        description="'name': the release names the entity exactly; 'words': it holds each of its words, apart."
+    )
+    also_published_by: list[DocumentSummary] = Field(
+        default_factory=list, description="The other releases of its family (re-posts), shown through this one."
+    )
+
+
+class TimelineResponse(BaseModel):
+    query: str
+    total: int = Field(description="Releases (one per family) that mention the entity, in the date range.")
+    offset: int
+    limit: int
+    items: list[TimelineItem] = Field(description="Newest first; releases without a date last.")
+
+
 class DocumentOut(DocumentSummary):
     text: str
     family: list[DocumentSummary] = Field(
@@ -298,3 +320,19 @@ def document_summary(doc: Document) -> DocumentSummary:
 def document_out(doc: Document, family: list[Document] | None = None) -> DocumentOut:
     members = [document_summary(d) for d in family or []]
     return DocumentOut(text=doc.text, family=members, **document_summary(doc).model_dump())
+
+
+def timeline_response(query: str, page: list[TimelineEntry], total: int, offset: int, limit: int) -> TimelineResponse:
+    items = [
+        TimelineItem(
+            **document_summary(e.doc).model_dump(),
+            undated=e.doc.date is None,
+            sentence=e.sentence_text,
+            start=e.sentence.start if e.sentence else 0,
+            end=e.sentence.end if e.sentence else 0,
+            match=e.match,
+            also_published_by=[document_summary(d) for d in e.also_published_by],
+        )
+        for e in page
+    ]
+    return TimelineResponse(query=query, total=total, offset=offset, limit=limit, items=items)

@@ -1,6 +1,6 @@
 """The `/ask` response as text for a terminal (`pressqa ask`)."""
 
-from pressqa.service.api_models import AskResponse
+from pressqa.service.api_models import AskResponse, TimelineResponse
 
 
 def answer_lines(response: AskResponse) -> list[tuple[str, bool]]:
@@ -31,4 +31,19 @@ def answer_lines(response: AskResponse) -> list[tuple[str, bool]]:
         if p.also_published_by:
             others = ", ".join(d.url or d.source or d.doc_id for d in p.also_published_by)
             lines.append((f"       also published by: {others}", False))
+    return lines
+
+
+def timeline_lines(response: TimelineResponse) -> list[tuple[str, bool]]:
+    """(line, bold) pairs: each release's date and title, then the sentence that says what happened."""
+    if not response.total:
+        return [(f"No release mentions {response.query!r}.", True)]
+    shown = f"{response.offset + 1}–{response.offset + len(response.items)}" if response.items else "none"
+    lines = [(f"{response.total} releases mention {response.query!r}, newest first (showing {shown}):", True)]
+    for item in response.items:
+        lines.append((f"{item.date or 'undated':<10}  {item.title}  ({item.doc_id})", True))
+        lines.append((f"            {item.sentence}", False))
+        if item.also_published_by:
+            others = ", ".join(d.url or d.source or d.doc_id for d in item.also_published_by)
+            lines.append((f"            also published by: {others}", False))
     return lines
