@@ -14,6 +14,7 @@ def test_ask_golden_answer_with_citation(client):
     answer = body["answer"]
     assert answer["text"] == "January 2022" and answer["doc_id"] == GOLDEN
     assert 0 < answer["score"] <= 1
+    assert answer["names"][0] == "CT041"  # the question's own name leads on to its timeline
     doc = client.get(f"/documents/{GOLDEN}").json()
     assert doc["text"][answer["start"] : answer["end"]] == "January 2022"
     cited = [p for p in body["passages"] if p["chunk_id"] == answer["chunk_id"]]

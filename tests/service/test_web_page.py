@@ -171,6 +171,19 @@ def test_a_follow_up_question_leans_on_the_previous_one_until_a_new_topic(page):
     expect(page.locator(".understood")).to_have_count(0)  # read on its own: nothing to lean on
 
 
+def test_a_name_in_an_answer_opens_its_timeline_in_date_order(page):
+    ask(page, "When did CT041 receive RMAT?")
+    page.locator(".turn-answer").last.get_by_role("button", name="Timeline of CT041").click()
+    timeline = page.get_by_role("article", name="Timeline of CT041")
+    expect(timeline.locator(".list-head")).to_have_text("Timeline of CT041: 2 releases, newest first")
+    assert timeline.locator(".timeline-date").all_inner_texts() == ["2021-07-31", "undated"]
+    expect(timeline.locator(".timeline-item").last).to_contain_text("no date")
+    timeline.locator(".timeline-item .cite").first.click()
+    dialog = page.locator("#doc-view")
+    expect(dialog.locator("#doc-title")).to_contain_text("CARsgen Therapeutics Group")
+    expect(dialog.locator("#doc-text mark")).to_contain_text("CT041")
+
+
 def test_a_list_question_gets_a_list_whose_items_open_their_releases(page, news_server):
     page.goto(news_server + "/")
     box = page.get_by_label("Your question")

@@ -51,7 +51,7 @@ def ask(
         result = engine.ask(understood or request.question, request.top_k, request.mode, filters, count, by_date)
     except IndexNotReady as exc:
         fail(str(exc))
-    response = ask_response(result, understood)
+    response = ask_response(result, request.question, understood)
     if as_json:
         typer.echo(response.model_dump_json(indent=2))
         return

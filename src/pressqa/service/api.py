@@ -72,7 +72,7 @@ def ask(body: AskRequest, engine: Engine) -> AskResponse:
     understood = engine.follow_up(body.question, context.question, context.doc_id) if context else None
     question, count = understood or body.question, body.answer_count(understood)
     result = engine.ask(question, body.top_k, body.mode, body.to_filters(), count, body.order == "date")
-    return ask_response(result, understood)
+    return ask_response(result, body.question, understood)
 
 
 def check_name(value: str) -> str:

@@ -1,12 +1,13 @@
 """Request and response bodies of the HTTP API (also what `pressqa ask --json` prints)."""
 
 import datetime as dt
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pressqa.config import get_settings
-from pressqa.reader.question import asks_for_list
+from pressqa.reader.question import asks_for_list, key_terms
 from pressqa.retrieval.retrieve import Filters, Mode
 from pressqa.schema import Answer, Document, Passage
 from pressqa.service.pipeline import AskResult
@@ -189,6 +190,11 @@ class AnswerOut(BaseModel):
     start: int = Field(description="Character offset into the document text.")
     end: int
     chunk_id: int | None = Field(default=None, description="The cited passage.")
+    names: list[str] = Field(
+        default_factory=list,
+        description="Companies, products and people the answer's sentence names, and the question's own names that "
+        "the release holds: each has a timeline (`GET /timeline?q=`).",
+    )
     title: str | None = Field(default=None, description="The cited release's title.")
     date: str | None = Field(default=None, description="The cited release's date (ISO 8601), when it has one.")
 
@@ -270,7 +276,29 @@ class Health(BaseModel):
     version: str
 
 
-def answer_out(answer: Answer, confidence: str, passage: Passage | None = None) -> AnswerOut:
+NAME_LABELS = frozenset({"ORG", "PRODUCT", "PERSON"})
+MAX_NAMES = 4
+
+
+def answer_names(answer: Answer, passage: Passage | None, question: str) -> list[str]:
+    """The names an answer leads on to: the question's names and codes its passage holds ("CT041"), then the
+    organisations, products and people of the answer's sentence, each once, at most `MAX_NAMES`."""
+    if passage is None:
+        return []
+    chunk = passage.chunk
+    asked = [m.group(0) for term in key_terms(question) if (m := re.search(re.escape(term), question, re.I))]
+    names = [n for n in asked if n.lower() in chunk.text.lower()]
+    sentence = answer.sentence
+    for entity in chunk.entities:
+        if entity.label in NAME_LABELS and sentence and entity.within(sentence):
+            names.append(re.sub(r"^the ", "", chunk.text[entity.start - chunk.start : entity.end - chunk.start]))
+    unique: dict[str, str] = {}
+    for name in names:
+        unique.setdefault(name.lower(), name)
+    return list(unique.values())[:MAX_NAMES]
+
+
+def answer_out(answer: Answer, confidence: str, passage: Passage | None = None, question: str = "") -> AnswerOut:
     return AnswerOut(
         text=answer.text,
         score=round(answer.score, 4),
@@ -279,6 +307,7 @@ def answer_out(answer: Answer, confidence: str, passage: Passage | None = None) 
         start=answer.start,
         end=answer.end,
         chunk_id=answer.chunk_id,
+        names=answer_names(answer, passage, question),
         title=passage.title if passage else None,
         date=passage.date if passage else None,
     )
@@ -300,10 +329,13 @@ def passage_out(p: Passage) -> PassageOut:
     )
 
 
-def ask_response(result: AskResult, understood_as: str | None = None) -> AskResponse:
-    releases = {p.chunk.doc_id: p for p in result.passages}
+def ask_response(result: AskResult, question: str, understood_as: str | None = None) -> AskResponse:
+    """The response to `question` (as it was asked; `understood_as` when a follow-up was rewritten)."""
+    chunks = {p.chunk.chunk_id: p for p in result.passages}
+    releases = {p.chunk.doc_id: p for p in reversed(result.passages)}  # each release's first passage
+    asked = understood_as or question
     given = zip(result.answers, result.bands, strict=True)
-    answers = [answer_out(a, band, releases.get(a.doc_id)) for a, band in given]
+    answers = [answer_out(a, b, chunks.get(a.chunk_id) or releases.get(a.doc_id), asked) for a, b in given]
     return AskResponse(
         answer=answers[0] if answers else None,
         understood_as=understood_as,

@@ -87,6 +87,19 @@ function renderPassage(p, answers) {
   return item;
 }
 
+// "Timeline: CT041 · CARsgen": the names an answer leads on to, each opening that entity's timeline.
+function renderNames(names) {
+  const line = el("p", "names", "Timeline: ");
+  names.forEach((name, i) => {
+    const button = el("button", "name-link", name);
+    button.type = "button";
+    button.setAttribute("aria-label", `Timeline of ${name}`);
+    button.addEventListener("click", () => showTimeline(name));
+    line.append(...(i ? [" · ", button] : [button]));
+  });
+  return line;
+}
+
 // A list answer: each item with its release's date and title, opening the release at the span.
 function renderAnswerList(answers) {
   const list = el("ol", "answer-list");
@@ -98,6 +111,7 @@ function renderAnswerList(answers) {
     button.addEventListener("click", () => openDocument(a.doc_id, a.start, a.end, button));
     const where = [a.date || "undated", a.title || a.doc_id].join(" · ");
     item.append(button, el("p", "meta", `${where} · ${confidence(a)} (score ${a.score.toFixed(2)})`));
+    if (a.names && a.names.length) item.append(renderNames(a.names));
     list.append(item);
   }
   return list;
@@ -113,6 +127,7 @@ function renderAnswer(body) {
   } else if (answers.length === 1) {
     turn.append(el("p", "answer-text", answers[0].text));
     turn.append(el("p", "confidence", `${confidence(answers[0])} (score ${answers[0].score.toFixed(2)})`));
+    if (answers[0].names && answers[0].names.length) turn.append(renderNames(answers[0].names));
   } else {
     turn.append(el("p", "abstain", "The releases don't answer this."));
     if (body.passages.length) turn.append(el("p", "confidence", "The closest passages:"));
@@ -197,6 +212,53 @@ async function ask(event) {
   if (ok) input.value = "";  // on failure the question stays, ready to send again
   input.focus();
   reply.scrollIntoView({ block: "nearest" });
+}
+
+const TIMELINE_PAGE = 10;
+
+// One timeline entry: date, the title opening the release at the sentence, and the sentence.
+function renderTimelineItem(item) {
+  const row = el("li", "timeline-item");
+  row.append(el("p", "timeline-date", item.date || "undated"));
+  const button = el("button", "cite", item.title || item.doc_id);
+  button.type = "button";
+  button.addEventListener("click", () => openDocument(item.doc_id, item.start, item.end, button));
+  row.append(button, el("p", "timeline-sentence", item.sentence));
+  if (item.undated) row.append(el("p", "meta", "This release has no date: listed after the dated ones."));
+  if (item.also_published_by.length) row.append(renderFamily(item.also_published_by));
+  return row;
+}
+
+// The releases that mention `name`, newest first, as a turn of the conversation; "More" fetches the next page.
+async function showTimeline(name) {
+  const turn = el("article", "turn-answer timeline");
+  turn.setAttribute("aria-label", `Timeline of ${name}`);
+  const head = el("p", "list-head", `Timeline of ${name}: loading…`);
+  const list = el("ol", "timeline-list");
+  turn.append(head, list);
+  $("conversation").append(turn);
+  const more = el("button", "more", "More");
+  more.type = "button";
+  let offset = 0;
+  async function load() {
+    more.remove();
+    try {
+      const response = await fetch(`/timeline?q=${encodeURIComponent(name)}&offset=${offset}&limit=${TIMELINE_PAGE}`);
+      if (!response.ok) throw new Error(await errorMessage(response));
+      const body = await response.json();
+      head.textContent = body.total
+        ? `Timeline of ${name}: ${body.total} release${body.total === 1 ? "" : "s"}, newest first`
+        : `No release mentions ${name}.`;
+      list.append(...body.items.map(renderTimelineItem));
+      offset += body.items.length;
+      if (offset < body.total) turn.append(more);
+    } catch (err) {
+      turn.append(renderError(`Could not load the timeline: ${err.message}`));
+    }
+  }
+  more.addEventListener("click", load);
+  await load();
+  turn.scrollIntoView({ block: "nearest" });
 }
 
 async function openDocument(docId, start, end, opener) {
