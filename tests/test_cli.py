@@ -93,3 +93,37 @@ def test_ingest_reports_and_skips_bad_files(cli_env, monkeypatch):
     skipped = {line.split(":")[0].rsplit("/", 1)[-1] for line in result.stderr.splitlines() if "skipped" in line}
     assert skipped == {"binary.txt", "empty.md", "scripts-only.html", "locked.txt"}
     assert "Permission denied" in result.stderr and "binary" in result.stderr and "no text" in result.stderr
+
+
+def test_feedback_export_round_trips_through_eval(cli_env):
+    from pressqa.retrieval.feedback_table import Feedback
+    from pressqa.service.qa import PressQA
+
+    assert runner.invoke(app, ["ingest"]).exit_code == 0
+    engine = PressQA(get_settings())
+    right = engine.ask("When did CT041 receive RMAT?").answer
+    engine.record_feedback(
+        Feedback("When did CT041 receive RMAT?", right.text, right.doc_id, right.start, right.end, "right")
+    )
+    text = engine.ask("When did CT041 receive RMAT?").answer  # the golden answer, judged wrong for another question
+    doc = (cli_env / "corpus" / "001_dddbf5ee798e36f0.txt").read_text()
+    start = doc.index("October 2020")
+    corrected = Feedback(
+        "When did the FDA recognise CT041 as an orphan drug?", text.text, text.doc_id, text.start, text.end, "wrong",
+        correct_doc_id=text.doc_id, correct_start=start, correct_end=start + len("October 2020"),
+    )  # fmt: skip
+    engine.record_feedback(corrected)
+    engine.record_feedback(Feedback("Who founded CARsgen?", text.text, text.doc_id, text.start, text.end, "wrong"))
+    engine.close()
+
+    out = cli_env / "feedback.jsonl"
+    result = runner.invoke(app, ["feedback", "export", str(out)])
+    assert result.exit_code == 0 and "2 questions from 3 verdicts" in result.stderr and "1 left out" in result.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["answers"] for r in rows] == [["January 2022"], ["October 2020"]]
+
+    result = runner.invoke(app, ["eval", str(out), "--json", "--out", str(cli_env / "results")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)["summary"]
+    assert summary["questions"] == 2 and summary["answerable"] == 2
+    assert summary["answerable_scores"]["em"] == 1.0  # both answered right by this version

@@ -34,6 +34,8 @@ OPERATIONS = [
     ("GET", "/documents/{doc_id}"),
     ("DELETE", "/documents/{doc_id}"),
     ("GET", "/health"),
+    ("GET", "/timeline"),
+    ("POST", "/feedback"),
 ]
 
 

@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 
 from pressqa.ingest.pipeline import ingest
+from pressqa.retrieval.index import Index
 from pressqa.service.api import create_app
 from pressqa.service.qa import PressQA
 from tests.conftest import CORPUS, NEWS, ROOT, make_settings
@@ -57,12 +58,12 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @contextmanager
-def served(folder: Path, models: PressQA, files: dict[str, str]) -> Iterator[str]:
+def served(folder: Path, models: PressQA, files: dict[str, str], **overrides) -> Iterator[str]:
     """uvicorn serving the real app over a real index of the sample corpus plus `files`; yields its URL."""
     shutil.copytree(CORPUS, folder / "corpus")
     for name, text in files.items():
         (folder / "corpus" / name).write_text(text)
-    settings = make_settings(folder)
+    settings = make_settings(folder, **overrides)
     ingest([settings.corpus_dir], settings, models.embedder, models.analyzer)
     engine = PressQA(settings)
     engine.embedder = models.embedder
@@ -88,12 +89,28 @@ def page_server(tmp_path_factory, models):
         yield url
 
 
+NEWS_KEY = "news-key-0123456789"
+
+
 @pytest.fixture(scope="module")
-def news_server(tmp_path_factory, models):
-    """The sample corpus and the made-up RMAT releases (`NEWS`): answers spread over several releases."""
+def news_folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("news_server")
+
+
+@pytest.fixture(scope="module")
+def news_server(news_folder, models):
+    """The sample corpus and the made-up RMAT releases (`NEWS`), writes keyed with `NEWS_KEY`."""
     news = "".join(json.dumps(row) + "\n" for row in NEWS)
-    with served(tmp_path_factory.mktemp("news_server"), models, {"news.jsonl": news}) as url:
+    with served(news_folder, models, {"news.jsonl": news}, api_key=NEWS_KEY) as url:
         yield url
+
+
+def saved_feedback(folder: Path) -> list:
+    index = Index.load(folder / "index")
+    try:
+        return index.feedback.all()
+    finally:
+        index.close()
 
 
 @pytest.fixture(scope="session")
@@ -202,6 +219,43 @@ def test_a_list_question_gets_a_list_whose_items_open_their_releases(page, news_
     expect(dialog.locator("#doc-text mark")).to_have_text("AV-101")
     page.keyboard.press("Escape")
     expect(answer.locator(".passage.cited")).to_have_count(len(texts))  # every item's passage is cited
+
+
+def test_feedback_needs_the_key_then_saves_a_verdict_and_a_selected_correction(page, news_server, news_folder):
+    page.goto(news_server + "/")
+    box = page.get_by_label("Your question")
+    box.fill("When did Brightline Bio raise $40 million?")
+    box.press("Enter")
+    answer = page.locator(".turn-answer").last
+    expect(answer.locator(".answer-text")).to_have_text("January 2022")
+    answer.get_by_role("button", name="Right answer: January 2022").click()
+    expect(answer.locator(".feedback-status")).to_contain_text("API key")  # keyed like every write
+    assert saved_feedback(news_folder) == []
+    page.locator("summary", has_text="Options").click()
+    page.get_by_label("API key (to send feedback)").fill(NEWS_KEY)
+    answer.get_by_role("button", name="Right answer: January 2022").click()
+    expect(answer.locator(".feedback-status")).to_have_text("Thanks: saved as right.")
+    answer.get_by_role("button", name="Wrong answer: January 2022").click()  # changed their mind: one verdict
+    expect(answer.locator(".feedback-status")).to_have_text("Thanks: saved as wrong.")
+    # Select "$40 million" in the cited passage and send it as the right answer.
+    answer.locator(".passage.cited .passage-text").evaluate(
+        """(holder) => {
+            const walker = document.createTreeWalker(holder, NodeFilter.SHOW_TEXT);
+            let node;
+            while ((node = walker.nextNode()) && !node.data.includes("$40 million")) {}
+            const range = document.createRange();
+            range.setStart(node, node.data.indexOf("$40 million"));
+            range.setEnd(node, node.data.indexOf("$40 million") + "$40 million".length);
+            getSelection().removeAllRanges();
+            getSelection().addRange(range);
+        }"""
+    )
+    answer.get_by_role("button", name="Use my selection as the right answer").click()
+    expect(answer.locator(".feedback-status")).to_have_text("Thanks: your correction is saved.")
+    (row,) = saved_feedback(news_folder)
+    assert (row.question, row.answer, row.verdict, row.correct) == (
+        "When did Brightline Bio raise $40 million?", "January 2022", "wrong", "$40 million"
+    )  # fmt: skip
 
 
 def test_keyboard_alone_asks_and_opens_a_citation(page):

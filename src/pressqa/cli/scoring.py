@@ -79,3 +79,34 @@ def eval_command(
     else:
         print_table(result)
     say(f"results: {json_path}\nreport:  {report_path}")
+
+
+feedback_app = typer.Typer(help="Users' verdicts on answers (POST /feedback and the chat page's controls).")
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(
+    path: Annotated[Path, typer.Argument(help="The question set to write (JSONL, the project's format).")],
+) -> None:
+    """Write the feedback as a question set that `pressqa eval PATH` scores."""
+    from pressqa.evaluation.feedback_set import feedback_questions, write_feedback_set
+
+    try:
+        with engine_for().reading() as index:
+            rows = index.feedback.all()
+    except IndexNotReady as exc:
+        fail(str(exc))
+    feedback_set = feedback_questions(rows)
+    try:
+        write_feedback_set(feedback_set, path)
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
+    say(
+        f"{len(feedback_set.questions)} questions from {len(rows)} verdicts written to {path}"
+        + (
+            f"; {feedback_set.left_out} left out (judged wrong with no right span selected)"
+            if feedback_set.left_out
+            else ""
+        )
+    )

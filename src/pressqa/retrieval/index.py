@@ -20,6 +20,7 @@ import numpy as np
 from pressqa import __version__
 from pressqa.retrieval.dense import AnnConfig, VectorIndex
 from pressqa.retrieval.family_table import FamilyTable
+from pressqa.retrieval.feedback_table import FeedbackTable
 from pressqa.retrieval.lexical import LexicalIndex
 from pressqa.retrieval.manifest import (
     BM25_DIR,
@@ -59,6 +60,7 @@ class Index:
         self.manifest = manifest
         self.store = store
         self.families = FamilyTable(store.db)
+        self.feedback = FeedbackTable(store.db)
         self.dense = VectorIndex.empty(manifest["dimension"], self.ann)
         self.lexical: LexicalIndex | None = None  # None: changed since the last save, rebuilt when searched
         self._store_id = file_id(path / STORE)

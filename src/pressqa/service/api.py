@@ -26,6 +26,8 @@ from pressqa.service.api_models import (
     DocumentOut,
     DocumentSummary,
     DocumentWritten,
+    FeedbackIn,
+    FeedbackWritten,
     Health,
     TimelineResponse,
     ask_response,
@@ -33,7 +35,7 @@ from pressqa.service.api_models import (
     document_summary,
     timeline_response,
 )
-from pressqa.service.qa import PressQA
+from pressqa.service.qa import PressQA, UnknownAnswer, UnknownRelease
 from pressqa.service.timeline import describe, timeline
 from pressqa.service.upload import BodyLimit, document_body_schema, document_from_request
 
@@ -169,6 +171,28 @@ def delete_document(doc_id: str, engine: Engine) -> DocumentWritten:
     if not engine.remove_document(doc_id):
         raise HTTPException(status_code=404, detail=f"No document with id {doc_id!r}.")
     return DocumentWritten(doc_id=doc_id, status="deleted", chunks=0)
+
+
+@router.post(
+    "/feedback",
+    response_model=FeedbackWritten,
+    status_code=201,
+    summary="Say whether an answer was right (and where the right one is); saved before the response",
+    dependencies=[Depends(require_api_key)],
+    responses={
+        200: {"description": "This answer had a verdict already: replaced."},
+        404: {"description": "No such release."},
+        **WRITE_ERRORS,
+    },
+)
+def add_feedback(body: FeedbackIn, response: Response, engine: Engine) -> FeedbackWritten:
+    try:
+        row_id, status = engine.record_feedback(body.to_feedback())
+    except UnknownAnswer as exc:
+        raise HTTPException(status_code=404 if isinstance(exc, UnknownRelease) else 422, detail=str(exc)) from exc
+    if status == "updated":
+        response.status_code = 200
+    return FeedbackWritten(id=row_id, status=status)
 
 
 @router.get("/health", response_model=Health, summary="Model, index size and version")

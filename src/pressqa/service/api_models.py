@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from pressqa.config import get_settings
 from pressqa.reader.question import asks_for_list, key_terms
+from pressqa.retrieval.feedback_table import Feedback
 from pressqa.retrieval.retrieve import Filters, Mode
 from pressqa.schema import Answer, Document, Passage
 from pressqa.service.pipeline import AskResult
@@ -170,6 +171,86 @@ def check_doc_id(value: str) -> str:
     if any(ch in value for ch in "/\\") or value in {".", ".."} or not value.isprintable() or value != value.strip():
         raise ValueError("doc_id must be a plain name: no slashes, '..', control characters or outer spaces")
     return value
+
+
+MAX_SPAN_CHARS = 1000  # an answer or a correction is a span, not a passage
+
+
+class AnswerRef(BaseModel):
+    """An answer as PressQA gave it: its text and where it stands."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=MAX_SPAN_CHARS)
+    doc_id: str = Field(min_length=1, max_length=200)
+    start: int = Field(ge=0)
+    end: int = Field(ge=1)
+
+    @field_validator("doc_id")
+    @classmethod
+    def _doc_id(cls, value: str) -> str:
+        return check_doc_id(value)
+
+
+class SpanIn(BaseModel):
+    """A span the user selected as the right answer: offsets into a release (the answer's, by default)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    doc_id: str | None = Field(default=None, min_length=1, max_length=200)
+    start: int = Field(ge=0)
+    end: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _span(self) -> "SpanIn":
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        if self.end - self.start > MAX_SPAN_CHARS:
+            raise ValueError(f"a correct answer is a span of at most {MAX_SPAN_CHARS} characters")
+        if self.doc_id is not None:
+            check_doc_id(self.doc_id)
+        return self
+
+
+class FeedbackIn(BaseModel):
+    """A user's verdict on one answer, with the right span when they selected one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(description="The question as it was answered (`understood_as` for a follow-up).")
+    answer: AnswerRef
+    verdict: Literal["right", "wrong"]
+    correct: SpanIn | None = Field(default=None, description="Only with 'wrong': where the right answer is.")
+
+    @field_validator("question")
+    @classmethod
+    def _question(cls, value: str) -> str:
+        return check_question(value)
+
+    @model_validator(mode="after")
+    def _correct_only_when_wrong(self) -> "FeedbackIn":
+        if self.correct is not None and self.verdict != "wrong":
+            raise ValueError("a correct answer goes with the verdict 'wrong'")
+        return self
+
+    def to_feedback(self) -> Feedback:
+        a, c = self.answer, self.correct
+        return Feedback(
+            self.question,
+            a.text,
+            a.doc_id,
+            a.start,
+            a.end,
+            self.verdict,
+            correct_doc_id=(c.doc_id or a.doc_id) if c else None,
+            correct_start=c.start if c else None,
+            correct_end=c.end if c else None,
+        )
+
+
+class FeedbackWritten(BaseModel):
+    id: int
+    status: Literal["recorded", "updated"] = Field(description="'updated': this answer had a verdict, now replaced.")
 
 
 class DocumentWritten(BaseModel):

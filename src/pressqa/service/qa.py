@@ -16,6 +16,7 @@ from pressqa.ingest.analyze import Analyzer
 from pressqa.reader.base import Reader
 from pressqa.reader.followup import resolve_followup
 from pressqa.retrieval.embed import Embedder
+from pressqa.retrieval.feedback_table import Feedback
 from pressqa.retrieval.index import Index
 from pressqa.retrieval.retrieve import Filters, Mode, Retrieved, Retriever
 from pressqa.schema import Document
@@ -24,7 +25,35 @@ from pressqa.service.live_index import LiveIndex
 from pressqa.service.pipeline import AskPipeline, AskResult
 from pressqa.service.writer import IndexWriter, Writer
 
-__all__ = ["PressQA"]
+__all__ = ["PressQA", "UnknownAnswer", "UnknownRelease"]
+
+
+class UnknownAnswer(ValueError):
+    """Feedback names offsets that do not hold the text it says."""
+
+
+class UnknownRelease(UnknownAnswer):
+    """Feedback names a release that is not indexed."""
+
+
+def check_feedback(index: Index, feedback: Feedback) -> None:
+    doc = index.store.document(feedback.doc_id)
+    if doc is None:
+        raise UnknownRelease(f"No document with id {feedback.doc_id!r}: feedback is for answers PressQA gave.")
+    if doc.text[feedback.start : feedback.end] != feedback.answer:
+        raise UnknownAnswer(
+            f"Release {feedback.doc_id!r} does not hold {feedback.answer!r} at {feedback.start}–{feedback.end}: "
+            "feedback is for answers PressQA gave."
+        )
+    if feedback.correct_doc_id is None:
+        return
+    correct = index.store.document(feedback.correct_doc_id)
+    if correct is None:
+        raise UnknownRelease(f"No document with id {feedback.correct_doc_id!r} for the correct answer.")
+    start, end = feedback.correct_start or 0, feedback.correct_end or 0
+    if not 0 <= start < end <= len(correct.text) or not correct.text[start:end].strip():
+        raise UnknownAnswer(f"The correct answer's offsets {start}–{end} are not a span of {correct.doc_id!r}.")
+    feedback.correct = correct.text[start:end]
 
 
 class PressQA:
@@ -115,6 +144,15 @@ class PressQA:
     def remove_document(self, doc_id: str) -> bool:
         """Drop one release and save; False when there was none with that id."""
         return self.writer.remove_document(doc_id)
+
+    def record_feedback(self, feedback: Feedback) -> tuple[int, str]:
+        """Save a user's verdict on an answer, durably: (its id, 'recorded' | 'updated').
+
+        Raises UnknownAnswer when the release is not indexed or does not hold the answer (or the correction)
+        at the offsets given: feedback is about answers PressQA gave."""
+        with self.live.writing() as index:
+            check_feedback(index, feedback)
+            return index.feedback.record(feedback)
 
     # ---- the index -------------------------------------------------------------------------
     @contextmanager

@@ -80,6 +80,8 @@ function renderPassage(p, answers) {
   button.addEventListener("click", () => openDocument(p.doc_id, span[0], span[1], button));
   item.append(button, el("p", "meta", describe(p) + (cited ? " · cited" : "")));
   const text = el("p", "passage-text");
+  text.dataset.docId = p.doc_id;
+  text.dataset.start = String(p.start);
   if (cited) appendHighlighted(text, p.text, answer.start - p.start, answer.end - p.start);
   else text.textContent = p.text;
   item.append(text);
@@ -101,7 +103,7 @@ function renderNames(names) {
 }
 
 // A list answer: each item with its release's date and title, opening the release at the span.
-function renderAnswerList(answers) {
+function renderAnswerList(answers, question) {
   const list = el("ol", "answer-list");
   for (const a of answers) {
     const item = el("li", "answer-item");
@@ -112,22 +114,106 @@ function renderAnswerList(answers) {
     const where = [a.date || "undated", a.title || a.doc_id].join(" · ");
     item.append(button, el("p", "meta", `${where} · ${confidence(a)} (score ${a.score.toFixed(2)})`));
     if (a.names && a.names.length) item.append(renderNames(a.names));
+    item.append(renderFeedback(question, a));
     list.append(item);
   }
   return list;
 }
 
-function renderAnswer(body) {
+// ---- feedback: a right/wrong control on each answer, and a correction selected in a passage ----------------
+
+function apiKey() { return $("api-key").value.trim(); }
+
+// POST /feedback; says how it went in `status`. Returns whether it was saved.
+async function sendFeedback(question, answer, verdict, correct, status) {
+  const body = { question, verdict, answer: { text: answer.text, doc_id: answer.doc_id, start: answer.start, end: answer.end } };
+  if (correct) body.correct = correct;
+  const headers = { "Content-Type": "application/json" };
+  if (apiKey()) headers.Authorization = `Bearer ${apiKey()}`;
+  try {
+    const response = await fetch("/feedback", { method: "POST", headers, body: JSON.stringify(body) });
+    if (response.ok) {
+      status.textContent = correct ? "Thanks: your correction is saved." : `Thanks: saved as ${verdict}.`;
+      return true;
+    }
+    const hint = response.status === 401 ? " Enter the server's API key under Options." : "";
+    status.textContent = `Not saved: ${await errorMessage(response)}${hint}`;
+  } catch (_) {
+    status.textContent = "Not saved: PressQA could not be reached.";
+  }
+  return false;
+}
+
+// The text selected inside one passage, as offsets into its release; null when there is none.
+function selectedSpan() {
+  const selection = window.getSelection();
+  if (!selection || selection.isCollapsed || !selection.rangeCount) return null;
+  const range = selection.getRangeAt(0);
+  const node = range.startContainer;
+  const holder = (node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement).closest(".passage-text");
+  if (!holder || !holder.contains(range.endContainer)) return null;
+  const before = document.createRange();
+  before.selectNodeContents(holder);
+  before.setEnd(range.startContainer, range.startOffset);
+  const selected = range.toString();
+  const lead = selected.length - selected.trimStart().length;
+  const start = codePoints(before.toString() + selected.slice(0, lead)).length;
+  const length = codePoints(selected.trim()).length;
+  if (!length) return null;
+  const offset = Number(holder.dataset.start);
+  return { doc_id: holder.dataset.docId, start: offset + start, end: offset + start + length };
+}
+
+function renderFeedback(question, answer) {
+  const box = el("div", "feedback");
+  const right = el("button", "verdict", "Right");
+  const wrong = el("button", "verdict", "Wrong");
+  const status = el("span", "feedback-status");
+  status.setAttribute("role", "status");
+  for (const [button, verdict] of [[right, "right"], [wrong, "wrong"]]) {
+    button.type = "button";
+    button.setAttribute("aria-label", `${verdict === "right" ? "Right" : "Wrong"} answer: ${answer.text}`);
+    button.setAttribute("aria-pressed", "false");
+    button.addEventListener("click", async () => {
+      if (!(await sendFeedback(question, answer, verdict, null, status))) return;
+      right.setAttribute("aria-pressed", String(verdict === "right"));
+      wrong.setAttribute("aria-pressed", String(verdict === "wrong"));
+      box.querySelector(".correct")?.remove();
+      if (verdict === "wrong") box.append(renderCorrection(question, answer, status));
+    });
+  }
+  box.append(right, wrong, status);
+  return box;
+}
+
+// After "Wrong": select the right answer in a passage, then send it.
+function renderCorrection(question, answer, status) {
+  const button = el("button", "correct", "Use my selection as the right answer");
+  button.type = "button";
+  button.title = "Select the right answer in one of the passages below first";
+  button.addEventListener("click", async () => {
+    const span = selectedSpan();
+    if (!span) {
+      status.textContent = "Select the right answer in one of the passages first.";
+      return;
+    }
+    if (await sendFeedback(question, answer, "wrong", span, status)) button.remove();
+  });
+  return button;
+}
+
+function renderAnswer(body, question) {
   const turn = el("article", "turn-answer");
   const answers = body.answers || (body.answer ? [body.answer] : []);
   if (body.understood_as) turn.append(el("p", "understood", `Understood as: ${body.understood_as}`));
   if (answers.length > 1) {
     turn.append(el("p", "list-head", `${answers.length} answers, each from its own release:`));
-    turn.append(renderAnswerList(answers));
+    turn.append(renderAnswerList(answers, question));
   } else if (answers.length === 1) {
     turn.append(el("p", "answer-text", answers[0].text));
     turn.append(el("p", "confidence", `${confidence(answers[0])} (score ${answers[0].score.toFixed(2)})`));
     if (answers[0].names && answers[0].names.length) turn.append(renderNames(answers[0].names));
+    turn.append(renderFeedback(question, answers[0]));
   } else {
     turn.append(el("p", "abstain", "The releases don't answer this."));
     if (body.passages.length) turn.append(el("p", "confidence", "The closest passages:"));
@@ -197,7 +283,7 @@ async function ask(event) {
     });
     if (response.ok) {
       const body = await response.json();
-      reply = renderAnswer(body);
+      reply = renderAnswer(body, body.understood_as || question);
       previous = { question: body.understood_as || question };
       if (body.answer) previous.doc_id = body.answer.doc_id;
       ok = true;
