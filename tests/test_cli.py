@@ -68,6 +68,8 @@ def test_cli_errors_are_messages_not_tracebacks(cli_env):
     assert result.exit_code == 2 and "invalid date" in result.stderr
     result = runner.invoke(app, ["timeline", " "])
     assert result.exit_code == 2 and "name of a company" in result.stderr
+    result = runner.invoke(app, ["eval-across", str(cli_env / "missing.jsonl")])
+    assert result.exit_code == 1 and "cannot read" in result.stderr
     result = runner.invoke(app, ["ingest", str(cli_env / "missing")])
     assert result.exit_code == 1 and "no such file" in result.stderr
 

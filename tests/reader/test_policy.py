@@ -44,6 +44,7 @@ def test_a_list_gives_each_family_its_best_answer_once_and_drops_unsure_releases
         _answer("AV-101", 0.7, "alveo"),  # the same release's second best: one answer per release
         _answer("Alveo", 0.75, "wire-alveo"),  # a re-post of it: the same family
         _answer("alveo", 0.6, "other"),  # the same answer from another release
+        _answer("Alveo Therapeutics", 0.55, "another"),  # the same name, said more fully
         _answer("Brightline Bio", 0.95, "brightline"),
         _answer("Harbor Labs", 0.3, "harbor"),  # unsure: left out, not padded in
         _answer("Harbor", 0.2, "harbor"),

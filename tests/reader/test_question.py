@@ -32,6 +32,8 @@ from pressqa.reader.question import (
         ("Where is GenScript headquartered?", PLACE),
         ("Which city hosts the new plant?", PLACE),
         ("Which company developed the vaccine?", ORG),
+        ("Which hospitals agreed to pay?", ORG),  # a plural names the type as its singular does
+        ("Which cities did they operate in?", PLACE),
         ("What did MilliporeSigma sign with GenScript?", PHRASE),
         ("What designation did CT041 earn?", PHRASE),
         # The noun of a what/which phrase names the type, past its modifiers and up to its verb.

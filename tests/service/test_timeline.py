@@ -2,7 +2,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pressqa.service.api import create_app
-from pressqa.service.timeline import describe, mentions, timeline
+from pressqa.service.timeline import describe, mentions, mentions_near, timeline
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +37,22 @@ def test_a_timeline_is_newest_first_one_per_family_filtered_and_paged(news_clien
 
 def test_a_name_whose_words_stand_apart_is_found_by_its_words(news_engine):
     with news_engine.reading() as index:
-        entries = timeline(index, "Brightline BL-7")
-        assert [(e.doc.doc_id, e.match) for e in entries] == [("brightline-rmat", "words")]
-        (entry,) = describe(index, entries, "Brightline BL-7")
-    assert "BL-7" in entry.sentence_text and "Brightline" in entry.sentence_text
-    assert entry.doc.text == ""  # described entries keep metadata only
+        entries = timeline(index, "AV-101 gene therapy")  # the release says "AV-101, its gene therapy"
+        assert [(e.doc.doc_id, e.match) for e in entries] == [("alveo-rmat", "words")]
+        assert [d.doc_id for d in entries[0].also_published_by] == ["wire-alveo-rmat"]
+        (entry,) = describe(index, entries, "AV-101 gene therapy")
+        assert "AV-101, its gene therapy" in entry.sentence_text
+        assert entry.doc.text == ""  # described entries keep metadata only
+        assert timeline(index, "Brightline BL-7") == []  # words far apart in a sentence name nothing
+
+
+def test_words_near_each_other_in_order_make_a_mention():
+    assert mentions_near("Aria O. Sabit, M.D., was sentenced", ["Aria", "Sabit"])
+    assert mentions_near("CARsgen’s CT041 candidate", ["carsgen", "ct041"])
+    assert not mentions_near("Sabit and Aria", ["Aria", "Sabit"])  # out of order
+    assert not mentions_near(
+        "Community Memorial Health System and Reliance Medical Systems", ["Community", "Health", "Systems"]
+    )
 
 
 def test_names_match_whole_words_only():

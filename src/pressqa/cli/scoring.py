@@ -81,6 +81,43 @@ def eval_command(
     say(f"results: {json_path}\nreport:  {report_path}")
 
 
+@app.command("eval-across")
+def eval_across_command(
+    tasks: Annotated[Path, typer.Argument(help="Tasks JSONL: list, timeline and followup tasks (eval/across/).")],
+    corpus: Annotated[
+        list[Path] | None,
+        typer.Option(help="Releases to ask over (repeat for more): indexed once outside index/, then reused."),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Folder for the JSON result and the report.")] = Path("eval/results"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result JSON.")] = False,
+) -> None:
+    """Score list answers, timelines and follow-up questions; write JSON and a Markdown report."""
+    from pressqa.evaluation.across import evaluate_across, load_tasks
+    from pressqa.evaluation.across_report import print_across, write_across
+    from pressqa.evaluation.corpus_index import CorpusError, use_corpus_index
+    from pressqa.evaluation.evaluate import EvalInputError
+    from pressqa.ingest.pipeline import ingest
+
+    try:
+        items = load_tasks(tasks)
+        engine = engine_for()
+        if corpus:
+            use_corpus_index(engine, corpus, log=say)
+        else:
+            s = engine.settings
+            ingest([s.corpus_dir], s, engine.embedder, engine.analyzer)
+        result = evaluate_across(engine, tasks.name, items, log=say)
+        engine.close()
+    except (EvalInputError, CorpusError, IndexNotReady) as exc:
+        fail(str(exc))
+    json_path, report_path = write_across(result, out)
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print_across(result)
+    say(f"results: {json_path}\nreport:  {report_path}")
+
+
 feedback_app = typer.Typer(help="Users' verdicts on answers (POST /feedback and the chat page's controls).")
 app.add_typer(feedback_app, name="feedback")
 

@@ -20,6 +20,7 @@ _STAND_INS = re.compile(
     re.IGNORECASE,
 )
 _MAX_FRAGMENT_WORDS = 8
+_MAX_WH_WORDS = 2  # "and when?", "and how much?": the previous question, asking another thing
 
 
 def resolve_followup(question: str, previous: str, release_title: str | None = None) -> str | None:
@@ -29,13 +30,15 @@ def resolve_followup(question: str, previous: str, release_title: str | None = N
     its subject when it is itself a name or code ("and CT053?"). A question that names nothing of its own but
     says "it", "its" or "the company" gets the previous question's subject in their place. When the previous
     question names nothing either, the subject comes from the title of the release that answered it."""
+    fragment = _fragment(question)
+    if fragment is None:
+        question = _question_after_lead_in(question)  # "and how many of its hospitals …?": a question
     words = _words(question)
     subject = _subject(_words(previous))
-    if subject is None and release_title and not _fragment(question):
+    if subject is None and release_title and fragment is None:
         subject = _subject(_words(release_title))
     if not words or subject is None:
         return None
-    fragment = _fragment(question)
     if fragment is not None:
         resolved = _with_fragment(previous, subject, fragment)
     elif _has_subject(words):
@@ -90,16 +93,32 @@ def _subject(words: list[str]) -> str | None:
     return " ".join(words[best[0] : best[1]])
 
 
-def _fragment(question: str) -> str | None:
-    """The phrase of a fragment follow-up ("and orphan drug designation?" → "orphan drug designation")."""
+def _split_lead_in(question: str) -> tuple[str | None, str]:
+    """("and ", "orphan drug designation") for "and orphan drug designation?"; (None, text) without one."""
     text = " ".join(question.split()).rstrip("?.! ")
-    lowered = text.lower()
-    lead = next((p for p in _LEAD_INS if lowered.startswith(p)), None)
-    words = text.split()
-    if lead is None and (not words or words[0].lower() in _WH | _AUX or len(words) > _MAX_FRAGMENT_WORDS):
+    lead = next((p for p in _LEAD_INS if text.lower().startswith(p)), None)
+    return lead, (text[len(lead) :] if lead else text).strip(" ,")
+
+
+def _fragment(question: str) -> str | None:
+    """The phrase of a fragment follow-up ("and orphan drug designation?" → "orphan drug designation"), or a
+    bare question word ("and when?"); None for a question ("and how many of its hospitals were involved?")."""
+    lead, phrase = _split_lead_in(question)
+    words = phrase.split()
+    if not words:
         return None
-    phrase = text[len(lead) :] if lead else text
-    return phrase.strip(" ,") or None
+    asks = words[0].lower() in _WH | _AUX
+    if asks and (lead is None or len(words) > _MAX_WH_WORDS):
+        return None
+    if lead is None and len(words) > _MAX_FRAGMENT_WORDS:
+        return None
+    return phrase
+
+
+def _question_after_lead_in(question: str) -> str:
+    """ "and how many of its hospitals were involved?" → "how many of its hospitals were involved?" """
+    lead, phrase = _split_lead_in(question)
+    return f"{phrase}?" if lead and phrase else question
 
 
 def _has_subject(words: list[str]) -> bool:

@@ -69,15 +69,15 @@ class AnswerPolicy:
         decision = self.decide(info, candidates, release_text)
         answers: list[Answer] = []
         families: set[str] = set()
-        texts: set[str] = set()
+        given: list[set[str]] = []  # the words of each answer given
         # Most probable first (calibration may tie raw scores apart), so each family keeps its best.
         for candidate in sorted(decision.candidates, key=lambda c: -c.score):
-            family, text = family_of(candidate.doc_id), normalize_answer(candidate.text)
-            if family in families or text in texts:
-                continue
+            family, words = family_of(candidate.doc_id), set(normalize_answer(candidate.text).split())
+            if family in families or any(words <= other or other <= words for other in given):
+                continue  # "Gerald Daneshvar" and "Gerald Daneshvar M.D." are one answer
             families.add(family)  # a family whose best is unsure gives nothing, not its second best
             if candidate.score >= self.threshold:
-                texts.add(text)
+                given.append(words)
                 answers.append(candidate)
             if len(answers) == count:
                 break

@@ -134,10 +134,16 @@ def _named_type(lowered: str) -> frozenset[str] | None:
             break
         words.append(re.sub(r"[’']s?$", "", word.strip(".")))
     for word in reversed(words):
-        labels = _NOUN_TYPES.get(word)
+        labels = _NOUN_TYPES.get(word) or _NOUN_TYPES.get(_singular(word))  # "Which hospitals …" asks for ORGs
         if labels:
             return labels
     return None
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
 def key_terms(question: str) -> tuple[str, ...]:

@@ -30,9 +30,20 @@ class TimelineEntry:
     sentence_text: str = ""
 
 
+NEAR_WORDS = 3  # a name's words held apart: at most this many words between two of them ("Aria O. Sabit")
+
+
 def mentions(text: str, name: str) -> bool:
     """Whether `text` holds `name` as whole words, ignoring case ("CT041" is not in "CT0412")."""
     return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE) is not None
+
+
+def mentions_near(text: str, words: list[str]) -> bool:
+    """Whether `text` holds `words` in their order, each a whole word, with few words between: "CARsgen’s CT041"
+    for "CARsgen CT041", "Aria O. Sabit" for "Aria Sabit", but not three words scattered over a sentence."""
+    gap = rf"(?:\W+[\w’'.-]+){{0,{NEAR_WORDS}}}?\W+"
+    pattern = gap.join(re.escape(w) for w in words)
+    return re.search(rf"(?<!\w){pattern}(?!\w)", text, re.IGNORECASE) is not None
 
 
 def timeline(index: Index, name: str, date_from: str | None = None, date_to: str | None = None) -> list[TimelineEntry]:
@@ -50,8 +61,8 @@ def timeline(index: Index, name: str, date_from: str | None = None, date_to: str
 
 
 def _holding_every_word(index: Index, name: str, date_from: str | None, date_to: str | None) -> list[Document]:
-    """Releases among BM25's best passages for `name` with a sentence (or title) holding each of its words:
-    "CARsgen … CT041" for "CARsgen CT041". Words scattered over a release say nothing of the name."""
+    """Releases among BM25's best passages for `name` with a sentence (or title) holding its words close together
+    (`mentions_near`). Words scattered over a release say nothing of the name."""
     words = _words(name)
     if len(words) < 2:
         return []
@@ -63,7 +74,7 @@ def _holding_every_word(index: Index, name: str, date_from: str | None, date_to:
         sentences = [doc.title] + [
             doc.text[s.start : s.end] for c in index.store.document_chunks(doc.doc_id) for s in c.sentences
         ]
-        if any(all(mentions(sentence, w) for w in words) for sentence in sentences):
+        if any(mentions_near(sentence, words) for sentence in sentences):
             found.append(doc)
     return found
 
@@ -93,12 +104,12 @@ def best_sentence(index: Index, doc: Document, name: str) -> Span:
     if not sentences:
         return Span(0, min(len(doc.text), 300))
     words = _words(name)
-    naming = [s for s in sentences if all(mentions(doc.text[s[0] : s[1]], w) for w in words)]
+    naming = [s for s in sentences if mentions_near(doc.text[s[0] : s[1]], words)]
     lede = sentences[:LEDE]
     happening = [s for s in sentences if _EVENT.search(doc.text[s[0] : s[1]])]
     if naming and naming[0] in lede:
         chosen = naming[0]
-    elif all(mentions(doc.title, w) for w in words):
+    elif mentions_near(doc.title, words):
         chosen = next((s for s in lede if s in happening), lede[0])
     else:
         chosen = next((s for s in naming if s in happening), naming[0] if naming else sentences[0])

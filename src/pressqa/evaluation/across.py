@@ -1,0 +1,200 @@
+"""Score what analysts do across releases: list answers, entity timelines and follow-up questions.
+
+A set is JSONL, one task per line, each with a "kind":
+- list: {"question", "answers": [[aliases of item 1], …], "filters"?}: precision and recall of the items;
+- timeline: {"name", "releases": [doc ids, newest first]}: the releases found and their order;
+- followup: {"previous", "question", "full", "answers"}: EM of the follow-up against the same question asked in
+  full.
+"""
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from pressqa.evaluation.evaluate import EvalInputError
+from pressqa.metrics import answer_scores, f1_score
+from pressqa.retrieval.retrieve import Filters
+from pressqa.service.qa import PressQA
+from pressqa.service.timeline import timeline
+
+KINDS = {"list": ("question", "answers"), "timeline": ("name", "releases"), "followup": ("previous", "question")}
+MATCH_F1 = 0.5  # a listed answer is an expected item when its token F1 with one of the item's names reaches this
+
+
+@dataclass
+class AcrossResult:
+    name: str
+    lists: list[dict] = field(default_factory=list)
+    timelines: list[dict] = field(default_factory=list)
+    followups: list[dict] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        return {"list": summarize_lists(self.lists), "timeline": summarize_timelines(self.timelines),
+                "followup": summarize_followups(self.followups)}  # fmt: skip
+
+    def to_json(self) -> dict:
+        return {"set": self.name, "summary": self.summary(), **asdict(self)}
+
+
+def load_tasks(path: Path) -> list[dict]:
+    """The tasks of a set; EvalInputError names the line that is not one."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalInputError(f"cannot read {path}: {exc}") from exc
+    tasks = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            task = json.loads(line)
+            needed = KINDS[task["kind"]]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise EvalInputError(f"{path}:{number}: not a list, timeline or followup task ({exc})") from exc
+        missing = [key for key in needed if key not in task]
+        if missing:
+            raise EvalInputError(f"{path}:{number}: a {task['kind']} task needs {', '.join(missing)}")
+        tasks.append(task)
+    if not tasks:
+        raise EvalInputError(f"{path}: no tasks")
+    return tasks
+
+
+def evaluate_across(
+    engine: PressQA, name: str, tasks: list[dict], log: Callable[[str], None] = lambda _: None
+) -> AcrossResult:
+    result = AcrossResult(name)
+    score = {"list": (score_list, result.lists), "timeline": (score_timeline, result.timelines),
+             "followup": (score_followup, result.followups)}  # fmt: skip
+    for n, task in enumerate(tasks, start=1):
+        scorer, records = score[task["kind"]]
+        records.append(scorer(engine, task))
+        if n % 5 == 0 or n == len(tasks):
+            log(f"{n}/{len(tasks)} tasks")
+    return result
+
+
+# ---- lists -------------------------------------------------------------------------------------
+def score_list(engine: PressQA, task: dict) -> dict:
+    filters = Filters(**task["filters"]) if task.get("filters") else None
+    count = task.get("count", engine.settings.auto_list_answers)
+    t0 = time.perf_counter()
+    result = engine.ask(task["question"], filters=filters, answers=count)
+    elapsed = 1000 * (time.perf_counter() - t0)
+    given = [a.text for a in result.answers]
+    matched = match_items(given, task["answers"])
+    return {
+        "id": task.get("id"),
+        "question": task["question"],
+        "given": given,
+        "right": [i is not None for i in matched],
+        "expected": len(task["answers"]),
+        "found": len({i for i in matched if i is not None}),
+        "ms": round(elapsed, 1),
+    }
+
+
+def match_items(given: list[str], expected: list[list[str]]) -> list[int | None]:
+    """For each answer given, the expected item it names (each item counted once), or None."""
+    taken: set[int] = set()
+    matched = []
+    for text in given:
+        best = max(
+            ((max(f1_score(text, alias) for alias in item), i) for i, item in enumerate(expected) if i not in taken),
+            default=(0.0, None),
+        )
+        hit = best[1] if best[0] >= MATCH_F1 else None
+        if hit is not None:
+            taken.add(hit)
+        matched.append(hit)
+    return matched
+
+
+def summarize_lists(records: list[dict]) -> dict:
+    given = sum(len(r["given"]) for r in records)
+    right = sum(sum(r["right"]) for r in records)
+    return {
+        "tasks": len(records),
+        "precision": right / given if given else None,
+        "recall": sum(r["found"] for r in records) / max(sum(r["expected"] for r in records), 1),
+        "answers_given": given,
+        "median_ms": _median([r["ms"] for r in records]),
+    }
+
+
+# ---- timelines ---------------------------------------------------------------------------------
+def score_timeline(engine: PressQA, task: dict) -> dict:
+    t0 = time.perf_counter()
+    with engine.reading() as index:
+        entries = timeline(index, task["name"])
+    elapsed = 1000 * (time.perf_counter() - t0)
+    position = {}  # every release shown, through its family's entry: its place in the list
+    for rank, entry in enumerate(entries):
+        for doc in [entry.doc, *entry.also_published_by]:
+            position[doc.doc_id] = rank
+    expected = task["releases"]
+    found = [d for d in expected if d in position]
+    pairs = [(a, b) for i, a in enumerate(found) for b in found[i + 1 :] if position[a] != position[b]]
+    return {
+        "id": task.get("id"),
+        "name": task["name"],
+        "listed": [e.doc.doc_id for e in entries],
+        "expected": len(expected),
+        "found": len(found),
+        "extra": len({position[d] for d in position} - {position[d] for d in found}),
+        "pairs": len(pairs),
+        "pairs_in_order": sum(position[a] < position[b] for a, b in pairs),  # expected lists newest first
+        "ms": round(elapsed, 1),
+    }
+
+
+def summarize_timelines(records: list[dict]) -> dict:
+    listed = sum(len(r["listed"]) for r in records)
+    pairs = sum(r["pairs"] for r in records)
+    return {
+        "tasks": len(records),
+        "recall": sum(r["found"] for r in records) / max(sum(r["expected"] for r in records), 1),
+        "precision": (listed - sum(r["extra"] for r in records)) / listed if listed else None,
+        "order": sum(r["pairs_in_order"] for r in records) / pairs if pairs else None,
+        "median_ms": _median([r["ms"] for r in records]),
+    }
+
+
+# ---- follow-ups --------------------------------------------------------------------------------
+def score_followup(engine: PressQA, task: dict) -> dict:
+    understood = engine.follow_up(task["question"], task["previous"])
+    followed = engine.ask(understood or task["question"]).answer
+    full = engine.ask(task["full"]).answer if task.get("full") else None
+    em, f1 = answer_scores(followed.text if followed else None, task["answers"])
+    full_em, full_f1 = answer_scores(full.text if full else None, task["answers"])
+    return {
+        "id": task.get("id"),
+        "question": task["question"],
+        "understood_as": understood,
+        "full": task.get("full"),
+        "answer": followed.text if followed else None,
+        "full_answer": full.text if full else None,
+        "em": em,
+        "f1": f1,
+        "full_em": full_em,
+        "full_f1": full_f1,
+    }
+
+
+def summarize_followups(records: list[dict]) -> dict:
+    n = max(len(records), 1)
+    return {
+        "tasks": len(records),
+        "rewritten": sum(r["understood_as"] is not None for r in records) / n,
+        "em": sum(r["em"] for r in records) / n,
+        "f1": sum(r["f1"] for r in records) / n,
+        "full_em": sum(r["full_em"] for r in records) / n,
+        "full_f1": sum(r["full_f1"] for r in records) / n,
+    }
+
+
+def _median(values: list[float]) -> float | None:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2] if ordered else None
