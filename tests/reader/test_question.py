@@ -34,6 +34,7 @@ from pressqa.reader.question import (
         ("Which company developed the vaccine?", ORG),
         ("Which hospitals agreed to pay?", ORG),  # a plural names the type as its singular does
         ("Which cities did they operate in?", PLACE),
+        ("What is the hometown of former officer Josue Becerril-Ramos?", PLACE),  # the head, not "officer"
         ("What did MilliporeSigma sign with GenScript?", PHRASE),
         ("What designation did CT041 earn?", PHRASE),
         # The noun of a what/which phrase names the type, past its modifiers and up to its verb.

@@ -58,6 +58,8 @@ _PHRASE_END = frozenset(
     "sold ran led won said told bought built lost brought sent kept held found".split()
 )
 
+_HEAD_ENDS = frozenset("for of in on at to with by from about".split())
+
 # (pattern over the lower-cased question, expected labels); the first match wins.
 _BEFORE_NOUNS: list[tuple[str, frozenset[str]]] = [
     (r"\bhow many\b", COUNT),
@@ -130,7 +132,8 @@ def _named_type(lowered: str) -> frozenset[str] | None:
         return None
     words = []
     for word in match.group(1).split():
-        if word in _PHRASE_END or (words and word.endswith("ed")):
+        # The phrase's head comes before its verb, and before a preposition ("the deadline for tribes").
+        if word in _PHRASE_END or word in _HEAD_ENDS or (words and word.endswith("ed")):
             break
         words.append(re.sub(r"[’']s?$", "", word.strip(".")))
     for word in reversed(words):
