@@ -45,9 +45,8 @@ def family_keys(passages: list[Passage]) -> dict[str, str]:
 
 def newest_first(listed: ListDecision, dates: dict[str, str | None]) -> ListDecision:
     """The list's answers by their release's date, newest first; undated releases last."""
-    order = sorted(range(len(listed.answers)), key=lambda i: dates.get(listed.answers[i].doc_id) or "", reverse=True)
-    dated = [i for i in order if dates.get(listed.answers[i].doc_id)]
-    order = dated + [i for i in order if i not in dated]
+    date = [dates.get(a.doc_id) or "" for a in listed.answers]
+    order = sorted(range(len(date)), key=lambda i: (date[i] != "", date[i]), reverse=True)  # dated ones first
     answers, bands = [listed.answers[i] for i in order], [listed.bands[i] for i in order]
     return ListDecision(answers, bands, listed.best, listed.candidates)
 
