@@ -151,6 +151,18 @@ class Settings(BaseSettings):
     port: int = 8000
     max_question_chars: int = Field(default=1000, ge=1)
     max_document_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, description="Largest request body.")
+    # Admission control: a question runs only with a free slot; past a short wait it is refused (503 with
+    # Retry-After) before any model work. Each question uses every core (torch threads), so more in flight
+    # than cores only queues inside the server, where a client cannot tell busy from dead.
+    max_questions_in_flight: int | None = Field(
+        default=None, ge=1, description="Questions answered at once; unset: the machine's CPU count."
+    )
+    admission_wait_ms: int = Field(
+        default=500, ge=0, description="How long a question may wait for a free slot before a 503."
+    )
+    question_deadline_ms: int = Field(
+        default=5000, ge=100, description="A question not answered by then stops at the next stage: 504."
+    )
     api_key: SecretStr | None = Field(
         default=None, description="Bearer key for POST/DELETE /documents; unset: those endpoints answer 403."
     )

@@ -7,3 +7,6 @@ def test_short_load_run_has_no_errors_and_loses_no_documents(corpus_engine):
     assert result["latency_ms"]["write"]["count"] > 0 and result["acknowledged_documents"] > 0
     assert result["lost_documents"] == [] and result["resurrected_documents"] == []
     assert result["memory_mb"]["peak"] > 100
+    ask = result["kinds"]["ask"]
+    assert ask["admitted"] > 0 and ask["failed"] == 0 and result["latency_ms"]["ask"]["count"] == ask["admitted"]
+    assert result["health_ms"]["count"] > 0

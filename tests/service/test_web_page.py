@@ -297,6 +297,24 @@ def test_server_error_message_is_shown(page):
     expect(page.get_by_role("alert")).to_contain_text("pressqa ingest")
 
 
+def test_a_busy_server_is_retried_once_after_its_retry_after(page):
+    calls = []
+
+    def busy_then_pass(route):
+        calls.append(1)
+        if len(calls) == 1:
+            body = '{"detail": "PressQA is busy answering other questions: retry in 1 s."}'
+            route.fulfill(status=503, content_type="application/json", headers={"Retry-After": "1"}, body=body)
+        else:
+            route.continue_()
+
+    page.route("**/ask", busy_then_pass)
+    ask(page, "When did CT041 receive RMAT?")
+    expect(page.locator("#status")).to_contain_text("busy: retrying in 1 s")
+    expect(page.locator(".turn-answer").last.locator(".answer-text")).to_have_text("January 2022")
+    assert len(calls) == 2
+
+
 def test_markup_in_releases_and_questions_shows_as_text_and_never_runs(page):
     ask(page, 'How much revenue did Zyxor report? <img src=x onerror="window.__pwned=9">')
     answer = page.locator(".turn-answer").last

@@ -28,10 +28,15 @@ QUESTIONS = [
 ]
 
 
+SHED, TIMED_OUT = 503, 504  # deliberate answers under overload: refused at once, or stopped at a deadline
+KINDS = ("ask", "write", "delete")
+
+
 @dataclass
 class Tally:
-    latencies: dict[str, list[float]] = field(default_factory=lambda: {"ask": [], "write": [], "delete": []})
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {kind: [] for kind in KINDS})  # admitted
     statuses: Counter = field(default_factory=Counter)
+    outcomes: dict[str, Counter] = field(default_factory=lambda: {kind: Counter() for kind in KINDS})
     failures: list[str] = field(default_factory=list)  # transport errors and 5xx, first few kept
     acknowledged: set[str] = field(default_factory=set)  # written and not deleted
     deleted: set[str] = field(default_factory=set)
@@ -40,8 +45,12 @@ class Tally:
 
     def record(self, kind: str, seconds: float, status: int | str) -> None:
         with self.lock:
-            self.latencies[kind].append(seconds)
             self.statuses[status] += 1
+            outcome = {SHED: "shed", TIMED_OUT: "timed_out"}.get(status) if isinstance(status, int) else None
+            if outcome is None and isinstance(status, int) and status < 500:
+                outcome = "admitted"
+                self.latencies[kind].append(seconds)
+            self.outcomes[kind][outcome or "failed"] += 1
 
 
 def release(client: int, n: int) -> dict:
@@ -57,7 +66,8 @@ def release(client: int, n: int) -> dict:
 
 
 def send(http: httpx.Client, method: str, url: str, retries: int, **kwargs) -> tuple[int | str, int]:
-    """The request's final status and attempts: a transport error or 5xx is retried up to `retries` times.
+    """The request's final status and attempts: a transport error or 5xx is retried up to `retries` times,
+    except the server's deliberate 503 (shed) and 504 (past the deadline), which are counted as they are.
 
     Every request the load test makes can be repeated safely: /ask reads, a write carries its doc_id (a second
     copy is "unchanged"), and a repeated delete of a release already gone answers 404.
@@ -67,7 +77,7 @@ def send(http: httpx.Client, method: str, url: str, retries: int, **kwargs) -> t
             status: int | str = http.request(method, url, **kwargs).status_code
         except httpx.HTTPError as exc:
             status = type(exc).__name__
-        if isinstance(status, int) and status < 500:
+        if isinstance(status, int) and (status < 500 or status in (SHED, TIMED_OUT)):
             return status, attempt + 1
         if attempt < retries:
             time.sleep(0.5 * (attempt + 1))
@@ -100,6 +110,8 @@ def client_loop(base: str, client: int, until: float, write_share: float, tally:
             if attempts > 1:
                 with tally.lock:
                     tally.retried += 1
+            if status in (SHED, TIMED_OUT):
+                continue
             if not isinstance(status, int) or status >= 500:
                 with tally.lock:
                     tally.failures.append(f"{kind} → {status}")
@@ -202,8 +214,10 @@ def run(
             thread.start()
         log(f"{clients} clients for {seconds:.0f} s ({write_share:.0%} writes) …")
         killed = None
+        health: list[float] = []  # /health answers under load: never queued behind questions
         while any(t.is_alive() for t in threads):
             memory.append((time.monotonic() - start, *rss_mb(server.pid)))
+            health.append(probe_health(f"http://127.0.0.1:{port}/health"))
             if kill_replica_after is not None and killed is None and time.monotonic() - start >= kill_replica_after:
                 killed = kill_one_replica() or 0
                 log(f"killed replica process {killed}" if killed else "no replica process found to kill")
@@ -216,20 +230,38 @@ def run(
         on_disk = {d.doc_id for d in index.store.documents()}
         index.close()
     result = summarize(tally, memory, listed, on_disk, clients, seconds, warm_up)
+    result["health_ms"] = percentiles_ms(health)
     result["server"] = {"ray": ray, "replicas": replicas, "retries": retries, "killed_replica": killed}
     # On a 5xx, the server's traceback is what explains it.
     result["server_log"] = [line for line in log_lines if " 200 OK" not in line and " 201 " not in line][-200:]
     return result
 
 
+def probe_health(url: str) -> float:
+    """Seconds /health took to answer (its timeout, 10 s, when it did not)."""
+    started = time.perf_counter()
+    try:
+        httpx.get(url, timeout=10)
+    except httpx.HTTPError:
+        return 10.0
+    return time.perf_counter() - started
+
+
+def percentiles_ms(values: list[float]) -> dict:
+    if not values:
+        return {"count": 0}
+    ms = np.array(values) * 1000
+    return {
+        "count": len(values),
+        **{f"p{q}": round(float(np.percentile(ms, q)), 1) for q in (50, 95, 99)},
+        "max": round(float(ms.max()), 1),
+    }
+
+
 def summarize(
     tally: Tally, memory: list, listed: set, on_disk: set, clients: int, seconds: float, warm_up: float
 ) -> dict:
-    def pct(values: list[float]) -> dict:
-        if not values:
-            return {"count": 0}
-        ms = np.array(values) * 1000
-        return {"count": len(values), **{f"p{q}": round(float(np.percentile(ms, q)), 1) for q in (50, 95, 99)}}
+    pct = percentiles_ms
 
     after = [m for m in memory if m[0] >= warm_up] or memory
     return {
@@ -239,9 +271,21 @@ def summarize(
         "requests_per_s": round(sum(tally.statuses.values()) / seconds, 1),
         "statuses": {str(k): v for k, v in sorted(tally.statuses.items(), key=str)},
         "retried": tally.retried,
-        "server_errors": sum(v for k, v in tally.statuses.items() if not isinstance(k, int) or k >= 500),
+        "server_errors": sum(
+            v for k, v in tally.statuses.items() if not isinstance(k, int) or (k >= 500 and k not in (SHED, TIMED_OUT))
+        ),
         "failures": tally.failures[:10],
-        "latency_ms": {kind: pct(values) for kind, values in tally.latencies.items()},
+        "latency_ms": {kind: pct(values) for kind, values in tally.latencies.items()},  # admitted requests
+        "kinds": {
+            kind: {
+                "admitted": tally.outcomes[kind]["admitted"],
+                "shed": tally.outcomes[kind]["shed"],
+                "timed_out": tally.outcomes[kind]["timed_out"],
+                "failed": tally.outcomes[kind]["failed"],
+                "admitted_per_s": round(tally.outcomes[kind]["admitted"] / seconds, 2),
+            }
+            for kind in KINDS
+        },
         "acknowledged_documents": len(tally.acknowledged),
         "lost_documents": sorted(tally.acknowledged - (listed & on_disk)),
         "resurrected_documents": sorted(tally.deleted & (listed | on_disk)),

@@ -33,8 +33,17 @@ def print_load(result: dict, console: Console | None = None) -> None:
         killed = f", replica {server['killed_replica']} killed" if server.get("killed_replica") else ""
         table.add_row("Ray replicas" + killed, f"{server['replicas']} (requests retried: {result['retried']})")
     for kind, p in result["latency_ms"].items():
+        k = result.get("kinds", {}).get(kind, {})
+        if k:
+            table.add_row(
+                f"{kind}: admitted / shed (503) / timed out (504) / per s",
+                f"{k['admitted']} / {k['shed']} / {k['timed_out']} / {k['admitted_per_s']}",
+            )
         if p["count"]:
-            table.add_row(f"{kind} ms p50 / p95 / p99 ({p['count']})", f"{p['p50']} / {p['p95']} / {p['p99']}")
+            table.add_row(f"{kind} admitted ms p50 / p95 / p99", f"{p['p50']} / {p['p95']} / {p['p99']}")
+    h = result.get("health_ms", {})
+    if h.get("count"):
+        table.add_row(f"/health ms p50 / p99 / max ({h['count']} probes)", f"{h['p50']} / {h['p99']} / {h['max']}")
     lost = len(result["lost_documents"])
     table.add_row("documents acknowledged / lost", f"{result['acknowledged_documents']} / {lost}")
     table.add_row("deleted documents back", str(len(result["resurrected_documents"])))

@@ -3,6 +3,7 @@
 import datetime as dt
 import logging
 import secrets
+import time
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Annotated
@@ -20,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from pressqa import __version__
 from pressqa.config import Settings, get_settings
 from pressqa.retrieval.index import IndexNotReady
+from pressqa.service.admission import Admission, DeadlineExceeded, Overloaded
 from pressqa.service.api_models import (
     AskRequest,
     AskResponse,
@@ -64,16 +66,30 @@ Engine = Annotated[PressQA, Depends(get_engine)]
 
 
 @router.get("/", include_in_schema=False)
-def chat_page() -> FileResponse:
+async def chat_page() -> FileResponse:  # async: served on the event loop, never queued behind questions
     return FileResponse(str(STATIC / "index.html"), media_type="text/html")
 
 
-@router.post("/ask", response_model=AskResponse, summary="Answer a question with cited passages")
-def ask(body: AskRequest, engine: Engine) -> AskResponse:
-    context = body.context
-    understood = engine.follow_up(body.question, context.question, context.doc_id) if context else None
-    question, count = understood or body.question, body.answer_count(understood)
-    result = engine.ask(question, body.top_k, body.mode, body.to_filters(), count, body.order == "date")
+@router.post(
+    "/ask",
+    response_model=AskResponse,
+    summary="Answer a question with cited passages",
+    responses={
+        503: {"description": "Busy: no slot came free in time (see Retry-After); nothing was done."},
+        504: {"description": "The question ran past its deadline and was stopped."},
+    },
+)
+async def ask(body: AskRequest, request: Request, engine: Engine) -> AskResponse:
+    timeout_ms = body.timeout_ms or engine.settings.question_deadline_ms
+    deadline = time.monotonic() + timeout_ms / 1000
+    async with request.app.state.admission.admitted():  # 503 at once past a short wait, before any model work
+        context = body.context
+        understood = None
+        if context:
+            understood = await run_in_threadpool(engine.follow_up, body.question, context.question, context.doc_id)
+        question, count = understood or body.question, body.answer_count(understood)
+        args = (question, body.top_k, body.mode, body.to_filters(), count, body.order == "date", deadline)
+        result = await run_in_threadpool(engine.ask, *args)
     return ask_response(result, body.question, understood)
 
 
@@ -196,15 +212,21 @@ def add_feedback(body: FeedbackIn, response: Response, engine: Engine) -> Feedba
 
 
 @router.get("/health", response_model=Health, summary="Model, index size and version")
-def health(engine: Engine) -> Health:
-    with engine.reading() as index:
-        return Health(
-            status="ok",
-            model=index.manifest.get("model", ""),
-            documents=index.store.document_count(),
-            chunks=index.store.chunk_count(),
-            version=__version__,
-        )
+async def health(engine: Engine) -> Health:
+    """Answered on the event loop from the loaded index's manifest: never queued behind questions or writes."""
+    if not engine.live.loaded:
+        await run_in_threadpool(lambda: engine.live.index)  # the first load only
+    model, documents, chunks = engine.counts()
+    return Health(status="ok", model=model, documents=documents, chunks=chunks, version=__version__)
+
+
+async def _overloaded(request: Request, exc: Overloaded) -> JSONResponse:
+    headers = {"Retry-After": str(exc.retry_after_s)}
+    return JSONResponse(status_code=503, content={"detail": str(exc)}, headers=headers)
+
+
+async def _past_deadline(request: Request, exc: DeadlineExceeded) -> JSONResponse:
+    return JSONResponse(status_code=504, content={"detail": str(exc)})
 
 
 async def _index_not_ready(request: Request, exc: IndexNotReady) -> JSONResponse:
@@ -253,6 +275,7 @@ def create_app(settings: Settings | None = None, engine: PressQA | None = None) 
         description="Ask questions of press releases; get extractive answers with cited passages.",
     )
     app.state.engine = engine or PressQA(settings)
+    app.state.admission = Admission(settings.max_questions_in_flight, settings.admission_wait_ms / 1000)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.middleware("http")(_security_headers)
@@ -265,6 +288,8 @@ def create_app(settings: Settings | None = None, engine: PressQA | None = None) 
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_exception_handler(IndexNotReady, _index_not_ready)
+    app.add_exception_handler(Overloaded, _overloaded)
+    app.add_exception_handler(DeadlineExceeded, _past_deadline)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     return app
 

@@ -78,6 +78,12 @@ class AskRequest(BaseModel):
     order: Literal["confidence", "date"] = Field(
         default="confidence", description="A list's order: most confident first, or newest release first."
     )
+    timeout_ms: int | None = Field(
+        default=None,
+        ge=100,
+        le=60_000,
+        description="This question's deadline (default `question_deadline_ms`): past it, 504 instead of an answer.",
+    )
 
     context: ContextIn | None = Field(
         default=None,

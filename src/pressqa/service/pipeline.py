@@ -9,6 +9,7 @@ from pressqa.reader.policy import Decision, ListDecision
 from pressqa.reader.question import QuestionInfo, analyze_question
 from pressqa.retrieval.retrieve import Filters, Mode, Retrieved, ms
 from pressqa.schema import Answer, Passage
+from pressqa.service.admission import check_deadline
 from pressqa.service.components import Components
 from pressqa.service.live_index import LiveIndex
 
@@ -64,16 +65,21 @@ class AskPipeline:
         filters: Filters | None = None,
         answers: int = 1,
         by_date: bool = False,
+        deadline: float | None = None,
     ) -> AskResult:
         """Retrieve `top_k` passages and answer from them, or abstain.
 
         With `answers` > 1, up to that many answers, each from its own release family, best first (newest first
-        with `by_date`); the passages read are widened so that the list can fill."""
+        with `by_date`); the passages read are widened so that the list can fill. Past `deadline`
+        (time.monotonic()), the question stops before its next stage with DeadlineExceeded."""
+        check_deadline(deadline, "retrieval")
         if answers == 1:
             vector, retrieved, timings = self.retrieve(question, top_k, mode, filters)
+            check_deadline(deadline, "reading")
             return self.answer(question, vector, retrieved, timings)
         pool = max(top_k, min(LIST_PASSAGES_PER_ANSWER * answers, self.components.settings.max_top_k))
         vector, retrieved, timings = self.retrieve(question, pool, mode, filters)
+        check_deadline(deadline, "reading")
         return self.answer_list(question, vector, retrieved, timings, answers, top_k, by_date)
 
     def retrieve(

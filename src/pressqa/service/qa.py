@@ -109,10 +109,18 @@ class PressQA:
         filters: Filters | None = None,
         answers: int = 1,
         by_date: bool = False,
+        deadline: float | None = None,
     ) -> AskResult:
-        """Retrieve `top_k` passages and answer from them, or abstain; with `answers` > 1, a list (see
-        `AskPipeline.ask`)."""
-        return self.pipeline.ask(question, top_k or self.settings.top_k, mode, filters, answers, by_date)
+        """Retrieve `top_k` passages and answer from them, or abstain; with `answers` > 1, a list; past
+        `deadline`, DeadlineExceeded (see `AskPipeline.ask`)."""
+        top_k = top_k or self.settings.top_k
+        return self.pipeline.ask(question, top_k, mode, filters, answers, by_date, deadline)
+
+    def counts(self) -> tuple[str, int, int]:
+        """(model, documents, chunks) as of the index's last save, read without the index lock: /health answers
+        at once even while questions and writes hold it (a write by another process shows after the next search)."""
+        manifest = self.live.index.manifest
+        return manifest.get("model", ""), manifest.get("documents", 0), manifest.get("chunks", 0)
 
     def retrieve(
         self, question: str, top_k: int, mode: Mode = Mode.hybrid, filters: Filters | None = None

@@ -257,6 +257,24 @@ function requestBody(question) {
   return body;
 }
 
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// POST /ask; a server too busy to take the question (503 with Retry-After) is asked once more after the wait.
+async function postAsk(body) {
+  const send = () => fetch("/ask", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const response = await send();
+  const wait = Number(response.headers.get("Retry-After"));
+  if (response.status !== 503 || !wait) return response;
+  $("status").textContent = `PressQA is busy: retrying in ${wait} s…`;
+  await sleep(wait * 1000);
+  $("status").textContent = "Searching the releases…";
+  return send();
+}
+
 function setBusy(busy) {
   $("question").disabled = busy;
   $("send").disabled = busy;
@@ -276,11 +294,7 @@ async function ask(event) {
   let reply;
   let ok = false;
   try {
-    const response = await fetch("/ask", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(requestBody(question)),
-    });
+    const response = await postAsk(requestBody(question));
     if (response.ok) {
       const body = await response.json();
       reply = renderAnswer(body, body.understood_as || question);

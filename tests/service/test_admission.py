@@ -1,0 +1,79 @@
+import asyncio
+import threading
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pressqa.service.admission import Admission, DeadlineExceeded, Overloaded
+from pressqa.service.api import create_app
+from pressqa.service.qa import PressQA
+
+
+def test_a_full_house_refuses_after_the_wait_and_frees_slots_when_done():
+    async def scenario():
+        admission = Admission(limit=1, wait_s=0.05)
+        async with admission.admitted():
+            started = time.monotonic()
+            with pytest.raises(Overloaded) as refused:
+                async with admission.admitted():
+                    pass
+            assert time.monotonic() - started < 0.5 and refused.value.retry_after_s == 1
+        async with admission.admitted():  # the slot was given back
+            pass
+
+    asyncio.run(scenario())
+
+
+def test_a_question_past_its_deadline_stops_before_the_next_stage(corpus_engine):
+    with pytest.raises(DeadlineExceeded, match="before retrieval"):
+        corpus_engine.ask("When did CT041 receive RMAT?", deadline=time.monotonic() - 1)
+
+
+@pytest.fixture()
+def busy_client(corpus_engine, monkeypatch):
+    """One question in flight at a time, no wait; questions take 0.5 s more than they do."""
+    settings = corpus_engine.settings.model_copy(update={"max_questions_in_flight": 1, "admission_wait_ms": 0})
+    engine = PressQA(settings)
+    engine.embedder = corpus_engine.embedder
+    retrieve = engine.pipeline.retrieve
+
+    def slow_retrieve(*args, **kwargs):
+        time.sleep(0.5)
+        return retrieve(*args, **kwargs)
+
+    monkeypatch.setattr(engine.pipeline, "retrieve", slow_retrieve)
+    with TestClient(create_app(settings, engine)) as client:
+        yield client
+    engine.close()
+
+
+def test_overload_gets_503_with_retry_after_at_once_and_health_stays_fast(busy_client):
+    results: list = []
+
+    def ask():
+        started = time.monotonic()
+        response = busy_client.post("/ask", json={"question": "When did CT041 receive RMAT?"})
+        results.append((response, time.monotonic() - started))
+
+    threads = [threading.Thread(target=ask) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    assert busy_client.get("/health").status_code == 200
+    assert time.monotonic() - started < 0.3  # not queued behind the question in flight
+    for thread in threads:
+        thread.join()
+    codes = sorted(r.status_code for r, _ in results)
+    assert codes == [200, 503, 503]
+    for response, seconds in results:
+        if response.status_code == 503:
+            assert response.headers["retry-after"] == "1" and "busy" in response.json()["detail"]
+            assert seconds < 0.3  # refused at once, not after the question in flight
+
+
+def test_a_request_deadline_gives_504(busy_client):
+    response = busy_client.post("/ask", json={"question": "When did CT041 receive RMAT?", "timeout_ms": 200})
+    assert response.status_code == 504 and "deadline" in response.json()["detail"]
+    assert busy_client.post("/ask", json={"question": "ok?", "timeout_ms": 10}).status_code == 422
