@@ -4,12 +4,13 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpcore
 import pytest
 from typer.testing import CliRunner
 
 from pressqa.cli import app
 from pressqa.config import get_settings
-from pressqa.ingest.fetch import USER_AGENT, Fetcher, FetchError
+from pressqa.ingest.fetch import USER_AGENT, Fetcher, FetchError, public_address
 from tests.ingest.test_pdf import PARAGRAPH_TWO, make_pdf
 
 AUTH = {"Authorization": "Bearer k"}
@@ -26,9 +27,16 @@ PAGE = b"""<html><head><title>Acme Bio | Newsroom</title>
 
 class Site(BaseHTTPRequestHandler):
     agents: list[str] = []
+    hosts: list[str] = []
 
     def do_GET(self):  # noqa: N802 (the http.server API)
         Site.agents.append(self.headers.get("User-Agent", ""))
+        Site.hosts.append(self.headers.get("Host", ""))
+        if self.path == "/elsewhere":  # a redirect to another host, which resolves to a private address
+            self.send_response(302)
+            self.send_header("Location", f"http://internal.test:{self.server.server_address[1]}/news/release.html")
+            self.end_headers()
+            return
         routes = {
             "/robots.txt": (200, "text/plain", b"User-agent: *\nDisallow: /private/\n"),
             "/news/release.html": (200, "text/html; charset=utf-8", PAGE),
@@ -168,3 +176,80 @@ def test_post_documents_needs_text_or_url(api):
     with api() as client:
         response = client.post("/documents", json={"title": "no text"}, headers=AUTH)
     assert response.status_code == 422 and "'text', or a 'url'" in response.text
+
+
+PUBLIC = "93.184.216.34"
+
+
+def answers(host: str, *addresses: str):
+    """A resolver for `host` that gives `addresses` one lookup after another (the last one from then on)."""
+    lookups: list[str] = []
+
+    def resolve(name: str, port: int):
+        assert name == host, f"unexpected lookup of {name}"
+        address = addresses[min(len(lookups), len(addresses) - 1)]
+        lookups.append(address)
+        return [(2, 1, 6, "", (address, port))]
+
+    resolve.lookups = lookups
+    return resolve
+
+
+@pytest.fixture()
+def internet(site, monkeypatch):
+    """A pretend internet: the public address PUBLIC is served by the test site; every connection is recorded."""
+    connected: list[str] = []
+    real = httpcore.SyncBackend.connect_tcp
+
+    def connect(self, host, port, *args, **kwargs):
+        connected.append(host)
+        if host != PUBLIC:
+            raise httpcore.ConnectError(f"{host} is not reachable in this test")
+        return real(self, "127.0.0.1", port, *args, **kwargs)
+
+    monkeypatch.setattr(httpcore.SyncBackend, "connect_tcp", connect)
+    Site.agents.clear()
+    Site.hosts.clear()
+    return connected
+
+
+@pytest.mark.parametrize(
+    "address", ["127.0.0.1", "10.1.2.3", "192.168.0.9", "172.16.5.5", "169.254.169.254", "224.0.0.1", "::1", "fe80::1"]
+)
+def test_non_public_addresses_are_refused(address):
+    with pytest.raises(FetchError, match="private, loopback or reserved"):
+        public_address("h.test", 80, answers("h.test", address))
+
+
+def test_a_client_fetch_connects_to_the_checked_address_under_the_host_name(site, internet):
+    port = site.rsplit(":", 1)[1]
+    resolve = answers("news.test", PUBLIC)
+    with Fetcher(timeout=2, allow_private=False, resolve=resolve) as fetcher:
+        (doc,) = fetcher.documents(f"http://news.test:{port}/go")
+    assert "Jane Roe" in doc.text and doc.url == f"http://news.test:{port}/news/acme-phase-2.html"
+    assert internet == [PUBLIC] * len(resolve.lookups)  # one checked lookup per connection, nothing else
+    assert set(Site.hosts) == {f"news.test:{port}"}  # the site saw its own name, not an address
+
+
+def test_a_name_that_turns_private_after_the_check_is_never_connected_to_privately(site, internet):
+    """DNS rebinding: public to the first lookup, loopback from then on; no connection ever goes to loopback."""
+    port = site.rsplit(":", 1)[1]
+    resolve = answers("rebind.test", PUBLIC, "127.0.0.1")
+    refused = pytest.raises(FetchError, match=r"refused: rebind.test is a private.*\(127\.0\.0\.1\)")
+    with Fetcher(timeout=2, allow_private=False, resolve=resolve) as fetcher, refused:
+        fetcher.documents(f"http://rebind.test:{port}/news/release.html")
+    assert resolve.lookups == [PUBLIC, "127.0.0.1"]  # robots.txt's connection, then the page's (refused)
+    assert internet == [PUBLIC]  # only the address that passed its check was connected to
+    assert Site.agents == [USER_AGENT]  # robots.txt only: the page was never requested
+
+
+def test_each_redirect_hop_is_checked(site, internet):
+    port = site.rsplit(":", 1)[1]
+
+    def resolve(name: str, port: int):
+        return [(2, 1, 6, "", ({"news.test": PUBLIC, "internal.test": "10.0.0.7"}[name], port))]
+
+    refused = pytest.raises(FetchError, match=r"refused: internal.test is a private.*10\.0\.0\.7")
+    with Fetcher(timeout=2, allow_private=False, resolve=resolve) as fetcher, refused:
+        fetcher.documents(f"http://news.test:{port}/elsewhere")
+    assert internet == [PUBLIC] * len(internet) and internet

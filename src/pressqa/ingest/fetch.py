@@ -7,10 +7,13 @@ URL, so the same release fetched again, or through a redirect, replaces its earl
 import ipaddress
 import socket
 import urllib.robotparser
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from pressqa import __version__
@@ -18,6 +21,8 @@ from pressqa.config import Settings
 from pressqa.ingest.load import LoadError, decode_text, load_bytes, make_document, read_html
 from pressqa.schema import Document
 
+# socket.getaddrinfo's shape: (host, port) to (family, type, proto, canonname, (address, port, ...)) tuples.
+Resolver = Callable[[str, int], list[tuple[Any, ...]]]
 USER_AGENT = f"PressQA/{__version__} (press-release question answering; respects robots.txt)"
 
 
@@ -35,6 +40,8 @@ class Fetcher:
     user_agent: str = USER_AGENT
     # False for fetches made on a client's behalf (the API): no loopback, private, link-local or reserved address.
     allow_private: bool = True
+    # How a host name becomes addresses when `allow_private` is False (tests give a resolver of their own).
+    resolve: Resolver = socket.getaddrinfo
     _robots: dict[str, urllib.robotparser.RobotFileParser] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -43,7 +50,10 @@ class Fetcher:
             follow_redirects=True,
             max_redirects=self.max_redirects,
             headers={"User-Agent": self.user_agent},
-            event_hooks={"request": [] if self.allow_private else [_refuse_private]},
+            # A client's fetch connects only to addresses it checked; a proxy from the environment would
+            # connect for it, so none is used then.
+            transport=None if self.allow_private else PublicOnlyTransport(self.resolve),
+            trust_env=self.allow_private,
         )
 
     @classmethod
@@ -54,6 +64,12 @@ class Fetcher:
 
     def close(self) -> None:
         self.client.close()
+
+    def __enter__(self) -> "Fetcher":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def documents(self, url: str) -> list[Document]:
         """The release at `url` as a document; FetchError (with the reason) when there is none."""
@@ -123,21 +139,64 @@ class Fetcher:
         return robots
 
 
-def _refuse_private(request: httpx.Request) -> None:
-    """Refuse a request (the first, a redirect's, or robots.txt's) to a host that resolves to a non-public address.
-
-    Checked before each request is sent; a host whose DNS answer changes between this check and the
-    connection (DNS rebinding) is not covered.
-    """
-    host = request.url.host
+def public_address(host: str, port: int, resolve: Resolver = socket.getaddrinfo) -> str:
+    """The address to connect to for `host`: resolved once, refused unless every address it has is public."""
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, request.url.port or 80)}
+        addresses = [info[4][0] for info in resolve(host, port)]
     except OSError as exc:
         raise FetchError(f"cannot resolve {host} ({exc})") from exc
+    if not addresses:
+        raise FetchError(f"cannot resolve {host} (no address)")
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%")[0])
         if not ip.is_global or ip.is_multicast:
             raise FetchError(f"refused: {host} is a private, loopback or reserved address ({address})")
+    return addresses[0]
+
+
+class PublicAddressBackend(httpcore.NetworkBackend):
+    """Opens each connection to the public address checked for its host, never to a second lookup's answer.
+
+    Resolving once and connecting to that very address closes DNS rebinding (a name that answers a
+    public address to the check and a private one to the connection). TLS still names the host: httpcore
+    sends the URL's host as the server name and verifies the certificate against it, and the Host header
+    is the URL's. Every connection is checked, so each redirect hop and robots.txt are too.
+    """
+
+    def __init__(self, resolve: Resolver = socket.getaddrinfo) -> None:
+        self._resolve = resolve
+        self._sockets = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        address = public_address(host, port, self._resolve)
+        return self._sockets.connect_tcp(address, port, timeout, local_address, socket_options)
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options: Any = None) -> Any:
+        raise FetchError("refused: fetches go over TCP to public addresses only")
+
+    def sleep(self, seconds: float) -> None:
+        self._sockets.sleep(seconds)
+
+
+class PublicOnlyTransport(httpx.HTTPTransport):
+    """httpx's transport with its connection pool on a `PublicAddressBackend`.
+
+    httpx does not take a network backend itself, so the pool it built is replaced by one that has it
+    (same TLS settings: the system's CA bundle, certificates verified).
+    """
+
+    def __init__(self, resolve: Resolver = socket.getaddrinfo) -> None:
+        super().__init__()
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(), network_backend=PublicAddressBackend(resolve)
+        )
 
 
 def _kind(url: str, content_type: str) -> str:
