@@ -129,3 +129,8 @@ def test_feedback_export_round_trips_through_eval(cli_env):
     summary = json.loads(result.stdout)["summary"]
     assert summary["questions"] == 2 and summary["answerable"] == 2
     assert summary["answerable_scores"]["em"] == 1.0  # both answered right by this version
+
+
+def test_load_test_names_a_missing_question_file(tmp_path):
+    result = runner.invoke(app, ["load-test", "--questions", str(tmp_path / "none.jsonl")])
+    assert result.exit_code == 1 and "no question file at" in result.output

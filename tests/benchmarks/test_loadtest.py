@@ -10,3 +10,17 @@ def test_short_load_run_has_no_errors_and_loses_no_documents(corpus_engine):
     ask = result["kinds"]["ask"]
     assert ask["admitted"] > 0 and ask["failed"] == 0 and result["latency_ms"]["ask"]["count"] == ask["admitted"]
     assert result["health_ms"]["count"] > 0
+
+
+def test_a_server_at_capacity_sheds_questions_and_clients_come_back_after_retry_after(corpus_engine, monkeypatch):
+    # One question at a time and no wait: with 6 clients some questions must be refused, and only refused.
+    monkeypatch.setenv("PRESSQA_MAX_QUESTIONS_IN_FLIGHT", "1")
+    monkeypatch.setenv("PRESSQA_ADMISSION_WAIT_MS", "0")
+    asked = ["Who is the chairman of CARsgen?"]
+    result = run(corpus_engine.settings.index_dir, 6, 6, 0.2, 2, log=lambda m: None, questions=asked)
+    ask = result["kinds"]["ask"]
+    assert ask["shed"] > 0 and ask["admitted"] > 0 and ask["failed"] == 0, result["kinds"]
+    assert result["server_errors"] == 0 and result["kinds"]["write"]["shed"] == 0  # writes are never shed
+    assert result["lost_documents"] == [] and result["resurrected_documents"] == []
+    # Clients wait the Retry-After second before asking again, so refusals stay a handful per client and second.
+    assert ask["shed"] <= 6 * 6

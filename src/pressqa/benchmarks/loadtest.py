@@ -65,27 +65,40 @@ def release(client: int, n: int) -> dict:
     return {"text": text, "doc_id": f"load-{client}-{n}"}
 
 
-def send(http: httpx.Client, method: str, url: str, retries: int, **kwargs) -> tuple[int | str, int]:
-    """The request's final status and attempts: a transport error or 5xx is retried up to `retries` times,
-    except the server's deliberate 503 (shed) and 504 (past the deadline), which are counted as they are.
+def send(http: httpx.Client, method: str, url: str, retries: int, **kwargs) -> tuple[int | str, int, float]:
+    """The request's final status, attempts, and Retry-After seconds (0 without one): a transport error or
+    5xx is retried up to `retries` times, except the server's deliberate 503 (shed) and 504 (past the
+    deadline), which are counted as they are.
 
     Every request the load test makes can be repeated safely: /ask reads, a write carries its doc_id (a second
     copy is "unchanged"), and a repeated delete of a release already gone answers 404.
     """
     for attempt in range(retries + 1):
+        retry_after = 0.0
         try:
-            status: int | str = http.request(method, url, **kwargs).status_code
+            response = http.request(method, url, **kwargs)
+            status: int | str = response.status_code
+            retry_after = float(response.headers.get("Retry-After", 0))
         except httpx.HTTPError as exc:
             status = type(exc).__name__
         if isinstance(status, int) and (status < 500 or status in (SHED, TIMED_OUT)):
-            return status, attempt + 1
+            return status, attempt + 1, retry_after
         if attempt < retries:
             time.sleep(0.5 * (attempt + 1))
-    return status, retries + 1
+    return status, retries + 1, 0.0
 
 
-def client_loop(base: str, client: int, until: float, write_share: float, tally: Tally, retries: int = 0) -> None:
+def client_loop(
+    base: str,
+    client: int,
+    until: float,
+    write_share: float,
+    tally: Tally,
+    retries: int = 0,
+    questions: list[str] | None = None,
+) -> None:
     rng = random.Random(client)
+    questions = questions or QUESTIONS
     auth = {"Authorization": f"Bearer {KEY}"}
     mine: list[str] = []
     with httpx.Client(base_url=base, timeout=300) as http:
@@ -101,9 +114,9 @@ def client_loop(base: str, client: int, until: float, write_share: float, tally:
                 doc_id = body["doc_id"]
                 kind, method, url, kwargs = "write", "POST", "/documents", {"json": body, "headers": auth}
             else:
-                kind, method, url, kwargs = "ask", "POST", "/ask", {"json": {"question": rng.choice(QUESTIONS)}}
+                kind, method, url, kwargs = "ask", "POST", "/ask", {"json": {"question": rng.choice(questions)}}
             start = time.perf_counter()
-            status, attempts = send(http, method, url, retries, **kwargs)
+            status, attempts, retry_after = send(http, method, url, retries, **kwargs)
             if kind == "delete" and status == 404 and attempts > 1:
                 status = 200  # an earlier attempt deleted it before its answer was lost
             tally.record(kind, time.perf_counter() - start, status)
@@ -111,6 +124,8 @@ def client_loop(base: str, client: int, until: float, write_share: float, tally:
                 with tally.lock:
                     tally.retried += 1
             if status in (SHED, TIMED_OUT):
+                # A client that honours Retry-After, as the chat page does, rather than one hammering a busy server.
+                time.sleep(max(0.0, min(retry_after, until - time.monotonic())))
                 continue
             if not isinstance(status, int) or status >= 500:
                 with tally.lock:
@@ -186,8 +201,11 @@ def run(
     replicas: int = 1,
     retries: int = 0,
     kill_replica_after: float | None = None,
+    questions: list[str] | None = None,
 ) -> dict:
     """Copy the index, serve it, run the clients, then check every acknowledged write is on disk.
+
+    The clients ask `questions` (default: a few about the sample releases) and honour Retry-After when shed.
 
     With `ray` the server is `pressqa serve --ray RAY --replicas N`; `kill_replica_after` seconds into the run
     one replica's process is killed, and `retries` lets clients repeat a failed request as a real client would.
@@ -206,7 +224,7 @@ def run(
         until = start + seconds
         threads = [
             threading.Thread(
-                target=client_loop, args=(f"http://127.0.0.1:{port}", c, until, write_share, tally, retries)
+                target=client_loop, args=(f"http://127.0.0.1:{port}", c, until, write_share, tally, retries, questions)
             )
             for c in range(clients)
         ]

@@ -21,6 +21,9 @@ def load_test(
     replicas: Annotated[int, typer.Option(min=1, help="Replicas with --ray.")] = 1,
     retries: Annotated[int, typer.Option(min=0, help="Times a client repeats a failed (5xx) request.")] = 0,
     kill_replica_after: Annotated[float | None, typer.Option(min=0, help="With --ray: kill a replica then.")] = None,
+    questions: Annotated[
+        Path | None, typer.Option(help="Questions to ask (project JSONL); default: a few about corpus/.")
+    ] = None,
 ) -> None:
     """Serve a copy of the index and load it with clients mixing /ask and writes; print errors, latency, memory."""
     from pressqa.benchmarks.loadtest import run
@@ -28,10 +31,21 @@ def load_test(
     from pressqa.retrieval.index import read_manifest
 
     settings = get_settings()
+    asked = questions_to_ask(questions) if questions else None
     try:
         read_manifest(settings.index_dir)
         result = run(
-            settings.index_dir, clients, seconds, write_share, warm_up, say, ray, replicas, retries, kill_replica_after
+            settings.index_dir,
+            clients,
+            seconds,
+            write_share,
+            warm_up,
+            say,
+            ray,
+            replicas,
+            retries,
+            kill_replica_after,
+            questions=asked,
         )
     except (IndexNotReady, RuntimeError) as exc:
         fail(str(exc))
@@ -39,6 +53,17 @@ def load_test(
     say(f"results: {save(result, out, 'load')}")
     if result["server_errors"] or result["lost_documents"] or result["resurrected_documents"]:
         raise typer.Exit(1)
+
+
+def questions_to_ask(path: Path) -> list[str]:
+    """The questions of a project JSONL file, or a CLI message and exit 1."""
+    from pressqa.evaluation.evaluate import EvalInputError, load_questions
+
+    require_file(path, "question file")
+    try:
+        return [item.question for item in load_questions(path)]
+    except EvalInputError as exc:
+        fail(str(exc))
 
 
 @app.command()
