@@ -233,13 +233,16 @@ def run(
         log(f"{clients} clients for {seconds:.0f} s ({write_share:.0%} writes) …")
         killed = None
         health: list[float] = []  # /health answers under load: never queued behind questions
+        probes = 0
         while any(t.is_alive() for t in threads):
-            memory.append((time.monotonic() - start, *rss_mb(server.pid)))
+            if probes % 4 == 0:  # memory each second, /health each quarter second (a burst lasts a few)
+                memory.append((time.monotonic() - start, *rss_mb(server.pid)))
+            probes += 1
             health.append(probe_health(f"http://127.0.0.1:{port}/health"))
             if kill_replica_after is not None and killed is None and time.monotonic() - start >= kill_replica_after:
                 killed = kill_one_replica() or 0
                 log(f"killed replica process {killed}" if killed else "no replica process found to kill")
-            time.sleep(1)
+            time.sleep(0.25)
         listed = {d["doc_id"] for d in httpx.get(f"http://127.0.0.1:{port}/documents", timeout=60).json()}
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
