@@ -4,6 +4,7 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from pressqa.service.admission import Admission, DeadlineExceeded, Overloaded
 from pressqa.service.api import create_app
@@ -23,6 +24,33 @@ def test_a_full_house_refuses_after_the_wait_and_frees_slots_when_done():
             pass
 
     asyncio.run(scenario())
+
+
+def test_a_full_queue_refuses_at_once_and_the_queued_question_gets_the_slot():
+    async def scenario():
+        admission = Admission(limit=1, wait_s=5, queue=1)
+        async with admission.admitted():
+            queued = asyncio.create_task(admission.admitted().__aenter__())
+            await asyncio.sleep(0.01)
+            assert admission.waiting == 1
+            started = time.monotonic()
+            with pytest.raises(Overloaded, match="busy answering other questions: retry in 5 s"):
+                async with admission.admitted():
+                    pass
+            assert time.monotonic() - started < 0.1  # refused without waiting: the queue was full
+        await asyncio.wait_for(queued, 1)  # the slot given back went to the question queued
+        assert admission.waiting == 0
+
+    asyncio.run(scenario())
+
+
+def test_slots_default_to_the_cores_a_question_does_not_share(corpus_engine, monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    settings = corpus_engine.settings.model_copy(update={"threads": 2, "max_questions_in_flight": None})
+    admission = Admission.from_settings(settings)
+    assert (admission.limit, admission.queue) == (4, 4)
+    writes = Admission.for_writes(settings.model_copy(update={"max_writes_waiting": 3}))
+    assert (writes.limit, writes.queue) == (1, 3) and "saving other releases" in writes.work
 
 
 def test_a_question_past_its_deadline_stops_before_the_next_stage(corpus_engine):
@@ -77,3 +105,41 @@ def test_a_request_deadline_gives_504(busy_client):
     response = busy_client.post("/ask", json={"question": "When did CT041 receive RMAT?", "timeout_ms": 200})
     assert response.status_code == 504 and "deadline" in response.json()["detail"]
     assert busy_client.post("/ask", json={"question": "ok?", "timeout_ms": 10}).status_code == 422
+
+
+def test_writes_past_the_queue_are_refused_up_front_and_those_acknowledged_are_saved(corpus_engine, tmp_path):
+    import shutil
+
+    shutil.copytree(corpus_engine.settings.index_dir, tmp_path / "index", ignore=shutil.ignore_patterns(".lock"))
+    update = {"index_dir": tmp_path / "index", "api_key": SecretStr("k"), "max_writes_waiting": 0}
+    settings = corpus_engine.settings.model_copy(update=update)
+    engine = PressQA(settings)
+    engine.embedder = corpus_engine.embedder
+    add = engine.add_document
+
+    def slow_add(doc, *args):
+        time.sleep(0.5)
+        return add(doc, *args)
+
+    engine.add_document = slow_add
+    results: list = []
+    with TestClient(create_app(settings, engine)) as client:
+
+        def write(n: int) -> None:
+            body = {"doc_id": f"w{n}", "text": f"Acme Bio {n} announces a Phase 2 trial of AB-{n}."}
+            results.append(client.post("/documents", json=body, headers={"Authorization": "Bearer k"}))
+
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(2)]
+        for thread in threads:
+            thread.start()
+            time.sleep(0.1)
+        for thread in threads:
+            thread.join()
+        saved = {d["doc_id"] for d in client.get("/documents").json()}
+    engine.close()
+    codes = sorted(r.status_code for r in results)
+    assert codes == [201, 503], [r.text for r in results]
+    refused = next(r for r in results if r.status_code == 503)
+    assert "saving other releases" in refused.json()["detail"] and refused.headers["retry-after"] == "5"
+    accepted = next(r for r in results if r.status_code == 201).json()["doc_id"]
+    assert accepted in saved and ({"w0", "w1"} - {accepted}).isdisjoint(saved)

@@ -54,6 +54,7 @@ WRITES_OFF = "Writing is turned off: set PRESSQA_API_KEY on the server to enable
 WRITE_ERRORS = {
     401: {"description": "Missing or wrong API key."},
     403: {"description": "Writing is turned off (no API key configured)."},
+    503: {"description": "Busy saving other releases (see Retry-After): refused before anything was done."},
 }
 bearer = HTTPBearer(auto_error=False, description="The server's PRESSQA_API_KEY.")
 
@@ -168,8 +169,9 @@ def require_api_key(
     responses={200: {"description": "Already indexed (unchanged) or replaced (updated)."}, **WRITE_ERRORS},
 )
 async def add_document(request: Request, response: Response, engine: Engine) -> DocumentWritten:
-    doc = await document_from_request(request)
-    status, chunks = await run_in_threadpool(engine.add_document, doc)
+    async with request.app.state.write_admission.admitted():  # 503 up front when writes queue up
+        doc = await document_from_request(request)
+        status, chunks = await run_in_threadpool(engine.add_document, doc)
     if status != "added":
         response.status_code = 200
     response.headers["Location"] = f"/documents/{quote(doc.doc_id)}"
@@ -183,8 +185,10 @@ async def add_document(request: Request, response: Response, engine: Engine) -> 
     dependencies=[Depends(require_api_key)],
     responses={404: {"description": "No such release."}, **WRITE_ERRORS},
 )
-def delete_document(doc_id: str, engine: Engine) -> DocumentWritten:
-    if not engine.remove_document(doc_id):
+async def delete_document(doc_id: str, request: Request, engine: Engine) -> DocumentWritten:
+    async with request.app.state.write_admission.admitted():
+        removed = await run_in_threadpool(engine.remove_document, doc_id)
+    if not removed:
         raise HTTPException(status_code=404, detail=f"No document with id {doc_id!r}.")
     return DocumentWritten(doc_id=doc_id, status="deleted", chunks=0)
 
@@ -275,7 +279,8 @@ def create_app(settings: Settings | None = None, engine: PressQA | None = None) 
         description="Ask questions of press releases; get extractive answers with cited passages.",
     )
     app.state.engine = engine or PressQA(settings)
-    app.state.admission = Admission(settings.max_questions_in_flight, settings.admission_wait_ms / 1000)
+    app.state.admission = Admission.from_settings(settings)
+    app.state.write_admission = Admission.for_writes(settings)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.middleware("http")(_security_headers)
