@@ -21,7 +21,7 @@ from pressqa import __version__
 from pressqa.retrieval.dense import AnnConfig, VectorIndex
 from pressqa.retrieval.family_table import FamilyTable
 from pressqa.retrieval.feedback_table import FeedbackTable
-from pressqa.retrieval.lexical import LexicalIndex
+from pressqa.retrieval.lexical import LexicalIndex, TokenCache
 from pressqa.retrieval.manifest import (
     BM25_DIR,
     DENSE,
@@ -63,6 +63,7 @@ class Index:
         self.feedback = FeedbackTable(store.db)
         self.dense = VectorIndex.empty(manifest["dimension"], self.ann)
         self.lexical: LexicalIndex | None = None  # None: changed since the last save, rebuilt when searched
+        self._tokens = TokenCache()  # so that a rebuild tokenizes only the chunks a write added
         self._store_id = file_id(path / STORE)
 
     # ---- opening -------------------------------------------------------------------------
@@ -215,7 +216,7 @@ class Index:
 
     def _lexical(self) -> LexicalIndex:
         if self.lexical is None:  # changed since the last save: rebuild in memory from the store
-            self.lexical = LexicalIndex.build(*self.store.passage_texts())
+            self.lexical = LexicalIndex.build(*self.store.passage_texts(), self._tokens)
         return self.lexical
 
     def _dense_from_store(self) -> VectorIndex:
