@@ -54,6 +54,10 @@ WRITES_OFF = "Writing is turned off: set PRESSQA_API_KEY on the server to enable
 WRITE_ERRORS = {
     401: {"description": "Missing or wrong API key."},
     403: {"description": "Writing is turned off (no API key configured)."},
+}
+# Release writes are queued (see Admission.for_writes); feedback is not.
+QUEUED_WRITE_ERRORS = {
+    **WRITE_ERRORS,
     503: {"description": "Busy saving other releases (see Retry-After): refused before anything was done."},
 }
 bearer = HTTPBearer(auto_error=False, description="The server's PRESSQA_API_KEY.")
@@ -166,7 +170,7 @@ def require_api_key(
     summary="Add or replace one release (JSON or a file upload); saved before the response",
     dependencies=[Depends(require_api_key)],
     openapi_extra=document_body_schema(),
-    responses={200: {"description": "Already indexed (unchanged) or replaced (updated)."}, **WRITE_ERRORS},
+    responses={200: {"description": "Already indexed (unchanged) or replaced (updated)."}, **QUEUED_WRITE_ERRORS},
 )
 async def add_document(request: Request, response: Response, engine: Engine) -> DocumentWritten:
     async with request.app.state.write_admission.admitted():  # 503 up front when writes queue up
@@ -183,7 +187,7 @@ async def add_document(request: Request, response: Response, engine: Engine) -> 
     response_model=DocumentWritten,
     summary="Remove one release; saved before the response",
     dependencies=[Depends(require_api_key)],
-    responses={404: {"description": "No such release."}, **WRITE_ERRORS},
+    responses={404: {"description": "No such release."}, **QUEUED_WRITE_ERRORS},
 )
 async def delete_document(doc_id: str, request: Request, engine: Engine) -> DocumentWritten:
     async with request.app.state.write_admission.admitted():
@@ -218,9 +222,10 @@ def add_feedback(body: FeedbackIn, response: Response, engine: Engine) -> Feedba
 @router.get("/health", response_model=Health, summary="Model, index size and version")
 async def health(engine: Engine) -> Health:
     """Answered on the event loop from the loaded index's manifest: never queued behind questions or writes."""
-    if not engine.live.loaded:
-        await run_in_threadpool(lambda: engine.live.index)  # the first load only
-    model, documents, chunks = engine.counts()
+    if not engine.index_loaded:  # the first load only, off the event loop
+        model, documents, chunks = await run_in_threadpool(engine.counts)
+    else:
+        model, documents, chunks = engine.counts()
     return Health(status="ok", model=model, documents=documents, chunks=chunks, version=__version__)
 
 

@@ -116,6 +116,11 @@ class PressQA:
         top_k = top_k or self.settings.top_k
         return self.pipeline.ask(question, top_k, mode, filters, answers, by_date, deadline)
 
+    @property
+    def index_loaded(self) -> bool:
+        """Whether the index is in memory (else the next use loads it, which takes a while)."""
+        return self.live.loaded
+
     def counts(self) -> tuple[str, int, int]:
         """(model, documents, chunks) as of the index's last save, read without the index lock: /health answers
         at once even while questions and writes hold it (a write by another process shows after the next search)."""
