@@ -35,8 +35,39 @@ def write_releases(folder):
     (qa / "train.jsonl").write_text("\n".join(rows) + "\n")
 
 
+# Corporate newswire stand-ins: batches w0 and w2 over disjoint releases, and a release nobody asks about.
+WIRE_RELEASES = [
+    ("wa", "Acme Robotics names CFO.\n\nAcme Robotics appointed Dana Wu as Chief Financial Officer on May 2, 2024."),
+    ("wb", "Borel Foods raises funds.\n\nBorel Foods closed a $12 million Series B round led by Halden Capital."),
+    ("wc", "Corvia Bio gets FDA nod.\n\nIn January 2022, it earned orphan drug designation for CV-7 from the FDA."),
+    ("wd", "Delta Mines reports results.\n\nDelta Mines reported revenue of $8.1 million for the third quarter."),
+    ("we", "Elm Ridge opens a plant.\n\nElm Ridge opened its second plant in Reno, Nevada."),
+]
+WIRE_QUESTIONS = [
+    ("w0-0001", "wa", "Who did Acme Robotics appoint as CFO?", "Dana Wu"),
+    ("w0-0002", "wb", "How much did Borel Foods raise in its Series B?", "$12 million"),
+    ("w2-0001", "wc", "When did CV-7 receive orphan drug designation?", "January 2022"),
+    ("w2-0002", "wd", "What was Delta Mines' revenue for the third quarter?", "$8.1 million"),
+    ("w2-0003", "wd", "Who is the CEO of Delta Mines?", None),
+]
+
+
+def write_wire(folder):
+    releases, qa = folder / "releases", folder / "releases" / "qa"
+    texts = dict(WIRE_RELEASES)
+    lines = [json.dumps({"id": rid, "title": text.split("\n")[0], "text": text}) for rid, text in WIRE_RELEASES]
+    (releases / "wire_releases.jsonl").write_text("\n".join(lines) + "\n")
+    rows = []
+    for qid, rid, question, answer in WIRE_QUESTIONS:
+        answers = [{"text": answer, "answer_start": texts[rid].index(answer)}] if answer else []
+        kind = "unanswerable" if not answer else "thing"
+        rows.append(json.dumps({"id": qid, "question": question, "answers": answers, "source": rid, "kind": kind}))
+    (qa / "train_wire.jsonl").write_text("\n".join(rows) + "\n")
+
+
 def write_shared(folder):
     (folder / "qamr").mkdir()
     write_qamr(folder / "qamr")
     write_releases(folder)
+    write_wire(folder)
     return folder

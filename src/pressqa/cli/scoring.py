@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from pressqa.cli.app import Ray, app, engine_for, fail, ray_preparer, say
+from pressqa.cli.app import SHARED, Ray, app, engine_for, fail, ray_preparer, say
 from pressqa.config import get_settings
 from pressqa.retrieval.index import IndexNotReady
 
@@ -79,6 +79,43 @@ def eval_command(
     else:
         print_table(result)
     say(f"results: {json_path}\nreport:  {report_path}")
+
+
+@app.command("eval-suite")
+def eval_suite_command(
+    kind: Annotated[
+        list[str] | None, typer.Option(help="doj, wire or hhs (repeat for more; default: every kind).")
+    ] = None,
+    shared: Annotated[Path, typer.Option(help="The shared data folder.")] = SHARED,
+    out: Annotated[Path, typer.Option(help="Folder for the JSON result.")] = Path("eval/results"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result JSON.")] = False,
+) -> None:
+    """Ask the held-out releases of every kind (DOJ, corporate wire, HHS) and print each kind's figures and their
+    mean: the table models, thresholds and calibration are chosen on."""
+    from pressqa.evaluation.corpus_index import CorpusError
+    from pressqa.evaluation.suite import KINDS, SuiteInputError, kind_named, run_suite, suite_lines
+    from pressqa.retrieval.embed import default_cache_dir
+
+    settings = get_settings()
+    try:
+        kinds = [kind_named(name) for name in kind] if kind else list(KINDS)
+        folder = (settings.cache_dir or default_cache_dir()) / "suite"
+        engine = engine_for(settings)
+        try:
+            result = run_suite(engine, shared, folder, kinds, log=say)
+        finally:
+            engine.close()
+    except (SuiteInputError, CorpusError, IndexNotReady) as exc:
+        fail(str(exc))
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "suite.json"
+    path.write_text(json.dumps(result.to_json(), indent=1, ensure_ascii=False), encoding="utf-8")
+    if as_json:
+        typer.echo(json.dumps(result.table(), indent=2))
+    else:
+        for line in suite_lines(result):
+            typer.echo(line)
+    say(f"results: {path}")
 
 
 @app.command("eval-across")

@@ -10,7 +10,10 @@ from pressqa.cli.app import SHARED, app, echo_now, engine_for, fail, require_fil
 
 @app.command("train-reader")
 def train_reader(
-    data: Annotated[list[str] | None, typer.Option(help="Sources (repeat): qamr, releases, qa_train [qamr].")] = None,
+    data: Annotated[
+        list[str] | None,
+        typer.Option(help="Sources (repeat): qamr, releases (DOJ), wire, hhs, qa_train, qa_extra [qamr]."),
+    ] = None,
     shared: Annotated[Path, typer.Option(help="The shared data folder.")] = SHARED,
     out: Annotated[Path | None, typer.Option(help="Where to save the weights (default: the packaged file).")] = None,
     init: Annotated[Path | None, typer.Option(help="Start from these weights instead of the encoder's.")] = None,

@@ -10,6 +10,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pressqa.evaluation.suite import ReleaseKind, held_out_fraction, held_out_releases, read_rows
 from pressqa.ingest.analyze import Analyzer
 from pressqa.ingest.load import make_document
 from pressqa.reader.question import stem_words
@@ -77,10 +78,16 @@ def read_squad_qa(path: Path, prefix: str) -> list[QAText]:
 
 def split_texts(texts: list[QAText], held_out: float, seed: int) -> tuple[list[QAText], list[QAText]]:
     """Training and held-out texts; no text is in both."""
+    held = held_out_fraction([t.key for t in texts], held_out, seed)
     order = sorted(texts, key=lambda t: t.key)
-    random.Random(seed).shuffle(order)
-    cut = int(round(len(order) * held_out))
-    return order[cut:], order[:cut]
+    return [t for t in order if t.key not in held], [t for t in order if t.key in held]
+
+
+def split_kind(texts: list[QAText], kind: ReleaseKind, shared: Path) -> tuple[list[QAText], list[QAText]]:
+    """Training and held-out releases of one kind: held out exactly as the selection suite holds them out."""
+    held = held_out_releases(kind, read_rows(shared / kind.questions), {t.key for t in texts})
+    order = sorted(texts, key=lambda t: t.key)
+    return [t for t in order if t.key not in held], [t for t in order if t.key in held]
 
 
 def build_examples(

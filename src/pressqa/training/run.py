@@ -8,7 +8,14 @@ from pressqa.retrieval.embed import Embedder
 from pressqa.training.qamr import read_qas, read_sentences, split_by_document, squad_set
 from pressqa.training.train import SOURCES, gather, train
 
-NEEDED = {"qamr": "qamr/wiki-sentences.tsv", "releases": "releases/qa/train.jsonl", "qa_train": "qa_train"}
+NEEDED = {
+    "qamr": "qamr/wiki-sentences.tsv",
+    "releases": "releases/qa/train.jsonl",
+    "wire": "releases/qa/train_wire.jsonl",
+    "hhs": "releases/qa/train_hhs.jsonl",
+    "qa_train": "qa_train",
+    "qa_extra": "qa_train/quoref_train.json",
+}
 
 
 class TrainingInputError(ValueError):

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from pressqa.evaluation.suite import kind_named
 from pressqa.ingest.analyze import Analyzer
 from pressqa.ingest.load import make_document
 from pressqa.metrics import exact_match, f1_score
@@ -31,7 +32,7 @@ from pressqa.retrieval.embed import Embedder
 from pressqa.retrieval.manifest import atomic_write
 from pressqa.schema import Span
 from pressqa.training.curve import plot_curve
-from pressqa.training.data import Example, SpanTable, name_swapped, read_release_qa, read_squad_qa, split_texts
+from pressqa.training.data import Example, SpanTable, name_swapped, read_release_qa, read_squad_qa, split_kind
 from pressqa.training.data import build_examples as text_examples
 from pressqa.training.qamr import QAMRItem, Sentence, read_qas, read_sentences, split_by_document
 
@@ -185,7 +186,9 @@ def evaluate_model(model: SpanModel, data: list[Encoded], batch_size: int = 128)
     }
 
 
-SOURCES = ("qamr", "releases", "qa_train")
+SOURCES = ("qamr", "releases", "wire", "hhs", "qa_train", "qa_extra")
+# The release questions of each kind, held out as the selection suite holds them out (pressqa eval-suite).
+RELEASE_SOURCES = {"releases": "doj", "wire": "wire", "hhs": "hhs"}
 RELEASE_REPEATS = 3
 
 
@@ -210,10 +213,11 @@ def gather(
 ) -> TrainingData:
     """The named sources under `shared` (the `data/` folder of ../shared), split with no text in both parts.
 
-    qamr: QAMR sentences (held out by document); releases: `releases/qa/train.jsonl` over its DOJ releases
-    (a fifth of the releases held out); qa_train: TyDi QA and QED training paragraphs (held out: their
-    dev files' first 300 paragraphs each). `synthetic`: generated questions over other DOJ releases
-    (`pressqa synth-questions`), for training only.
+    qamr: QAMR sentences (held out by document); releases, wire, hhs: the release questions of DOJ, corporate
+    newswire and HHS releases, whole releases held out as `pressqa eval-suite` holds them out; qa_train: TyDi
+    QA and QED training paragraphs (held out: their dev files' first 300 paragraphs each); qa_extra: Quoref,
+    TAT-QA text spans and SQuADShifts new-wiki, for training only. `synthetic`: generated questions over
+    other DOJ releases (`pressqa synth-questions`), for training only.
     """
     rng = random.Random(seed)
     analyzer = Analyzer()
@@ -236,11 +240,14 @@ def gather(
         data.train += train_ex
         data.held["qamr"] = held_ex
         log(f"qamr: {len(train_items)} training and {len(held_items)} held-out questions (split by document)")
-    if "releases" in sources:
-        texts = read_release_qa(shared / "releases" / "qa" / "train.jsonl", shared / "releases" / "doj_releases.jsonl")
-        train_texts, held_texts = split_texts(_limited(texts, limit, rng), 0.2, seed)
-        # The only press releases among the sources: each of their pairs is seen RELEASE_REPEATS times an epoch.
-        _add(data, "releases", train_texts, held_texts, analyzer, rng, log, RELEASE_REPEATS, swap_rate)
+    for source, kind_name in RELEASE_SOURCES.items():
+        if source in sources:
+            kind = kind_named(kind_name)
+            texts = read_release_qa(shared / kind.questions, shared / kind.releases)
+            train_texts, held_texts = split_kind(texts, kind, shared)
+            train_texts = _limited(train_texts, limit, rng)
+            # The only press releases among the sources: each of their pairs is seen RELEASE_REPEATS times an epoch.
+            _add(data, source, train_texts, held_texts, analyzer, rng, log, RELEASE_REPEATS, swap_rate)
     if "qa_train" in sources:
         folder = shared / "qa_train"
         texts = read_squad_qa(folder / "tydiqa_goldp_en_train.json", "tydi") + read_squad_qa(
@@ -250,6 +257,18 @@ def gather(
         held += read_squad_qa(folder / "qed_dev.json", "qed-dev")[:300]
         train_texts, held_texts = _limited(texts, limit, rng), _limited(held, limit, rng)
         _add(data, "qa_train", train_texts, held_texts, analyzer, rng, log, swap_rate=swap_rate)
+    if "qa_extra" in sources:
+        # Quoref (who is "he" / "the company"), TAT-QA (annual-report wording) and SQuADShifts: training only.
+        folder = shared / "qa_train"
+        texts = [
+            text
+            for name in ("quoref_train", "tatqa_text_train", "squadshifts_newwiki_train")
+            for text in read_squad_qa(folder / f"{name}.json", name.split("_")[0])
+        ]
+        examples, spans = text_examples(_limited(texts, limit, rng), analyzer, rng)
+        data.train += examples
+        data.spans.update(spans)
+        log(f"qa_extra: {len(texts)} paragraphs, {len(examples)} pairs (training only)")
     if synthetic:
         texts = read_release_qa(synthetic, shared / "releases" / "doj_releases.jsonl")
         examples, spans = text_examples(_limited(texts, limit, rng), analyzer, rng)

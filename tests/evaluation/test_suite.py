@@ -1,0 +1,131 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from pressqa.cli import app
+from pressqa.config import get_settings
+from pressqa.evaluation.evaluate import EvalResult, Record
+from pressqa.evaluation.suite import (
+    KINDS,
+    SuiteInputError,
+    held_out_fraction,
+    kind_figures,
+    kind_named,
+    prepare,
+    wrong_type_share,
+)
+from pressqa.training.data import read_release_qa, split_kind, split_texts
+from tests.training.shared_data import WIRE_RELEASES
+
+
+def test_doj_held_out_is_what_training_holds_out(shared_data):
+    kind = kind_named("doj")
+    texts = read_release_qa(shared_data / kind.questions, shared_data / kind.releases)
+    _, held = split_kind(texts, kind, shared_data)
+    _, split = split_texts(texts, 0.2, 13)
+    assert {t.key for t in held} == {t.key for t in split} == held_out_fraction([t.key for t in texts])
+    assert held  # a fifth of five releases
+
+
+def test_held_out_fraction_is_seeded_and_ignores_order():
+    ids = [f"r{i}" for i in range(50)]
+    held = held_out_fraction(ids)
+    assert len(held) == 10 and held == held_out_fraction(list(reversed(ids)))
+    assert held != held_out_fraction(ids, seed=14)
+
+
+def test_a_batch_kind_holds_out_its_batch_and_asks_over_every_release(shared_data, tmp_path):
+    part = prepare(kind_named("wire"), shared_data, tmp_path)
+    assert part.held_out == {"wc", "wd"}  # batch w2's releases
+    assert [item.id for item in part.items] == ["w2-0001", "w2-0002", "w2-0003"]
+    unanswerable = part.items[-1]
+    assert unanswerable.answers == [] and unanswerable.doc_id is None
+    corpus = [json.loads(line)["id"] for line in part.corpus.read_text().splitlines()]
+    assert corpus == [rid for rid, _ in WIRE_RELEASES]  # "we" too: nobody asks about it, it is still read
+    again = prepare(kind_named("wire"), shared_data, tmp_path)
+    assert again.corpus.stat().st_mtime_ns == part.corpus.stat().st_mtime_ns  # unchanged: its index is reused
+
+
+def test_training_leaves_out_the_suites_releases(shared_data):
+    kind = kind_named("wire")
+    texts = read_release_qa(shared_data / kind.questions, shared_data / kind.releases)
+    train, held = split_kind(texts, kind, shared_data)
+    assert {t.key for t in train} == {"wa", "wb"} and {t.key for t in held} == {"wc", "wd"}
+
+
+def test_unknown_kind_and_missing_files_are_messages(tmp_path):
+    with pytest.raises(SuiteInputError, match="unknown kind 'blog'"):
+        kind_named("blog")
+    with pytest.raises(SuiteInputError, match="no releases at"):
+        prepare(KINDS[0], tmp_path, tmp_path / "out")
+
+
+def _record(kind: str, answers: list[str], candidate: str | None, score: float, f1: float, answer_kind=None):
+    return Record(
+        id=candidate or "-",
+        question="?",
+        answers=answers,
+        prediction=None,
+        candidate=candidate,
+        score=score,
+        em=0.0,
+        f1=0.0,
+        candidate_f1=f1,
+        hit_rank=1,
+        cited_hit=True,
+        retrieval_ms=1.0,
+        reader_ms=10.0,
+        kind=kind,
+        answer_kind=answer_kind,
+    )
+
+
+def test_kind_figures_count_abstentions_near_misses_and_wrong_types():
+    records = [
+        _record("person", ["Dana Wu"], "Dana Wu", 0.9, 1.0, "person"),
+        _record("person", ["Li Zonghai"], "CARsgen", 0.8, 0.0, "org"),  # the company for a person: wrong type
+        _record("date", ["January 2022"], "2022", 0.3, 0.5, "date"),  # abstained (under 0.5), right type
+        _record("thing", ["RMAT"], "RMAT", 0.7, 1.0, None),  # a thing has no type to get wrong
+        _record("unanswerable", [], "$5 million", 0.6, 0.0, "money"),  # a near miss answered
+        _record("unanswerable", [], "Bob", 0.2, 0.0, "person"),
+    ]
+    figures = kind_figures(EvalResult("t", 0.5, records))
+    assert figures["answerable"] == 4 and figures["unanswerable"] == 2
+    assert figures["answerable_abstained"] == 0.25 and figures["unanswerable_answered"] == 0.5
+    assert figures["wrong_type"] == pytest.approx(1 / 3)
+    assert wrong_type_share(records, 0.5, answered_only=True) == 0.5  # the abstained date is left out
+    assert figures["f1"] == pytest.approx(0.5)  # Dana Wu and RMAT right, the rest 0
+    assert figures["f1_never_abstaining"] == pytest.approx(2.5 / 4)
+
+
+@pytest.fixture()
+def suite_env(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PRESSQA_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("PRESSQA_INDEX_DIR", str(tmp_path / "index"))
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def test_eval_suite_prints_each_kind_and_the_mean(suite_env, shared_data):
+    runner = CliRunner()
+    result = runner.invoke(app, ["eval-suite", "--kind", "wire", "--shared", str(shared_data), "--out", "out"])
+    assert result.exit_code == 0, result.output
+    assert "wire: 3 held-out questions (2 answerable) over 2 releases" in result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:4] == ["kind", "ans", "EM", "F1"]
+    assert [line.split()[0] for line in lines[1:]] == ["wire", "mean"]
+    saved = json.loads((suite_env / "out" / "suite.json").read_text())
+    assert saved["table"]["wire"]["answerable"] == 2 and saved["table"]["wire"]["unanswerable"] == 1
+    assert 0.0 <= saved["table"]["mean"]["f1"] <= 1.0
+    assert len(saved["kinds"]["wire"]["records"]) == 3
+
+
+def test_eval_suite_errors_are_messages(suite_env):
+    runner = CliRunner()
+    missing = runner.invoke(app, ["eval-suite", "--shared", str(suite_env / "nowhere")])
+    assert missing.exit_code == 1 and "no releases at" in missing.stderr and "Traceback" not in missing.output
+    unknown = runner.invoke(app, ["eval-suite", "--kind", "blog", "--shared", str(suite_env)])
+    assert unknown.exit_code == 1 and "unknown kind 'blog'" in unknown.stderr
