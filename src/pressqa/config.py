@@ -111,6 +111,13 @@ class Settings(BaseSettings):
     learned_reader_by_score: bool = Field(
         default=True, description="Answer from the best-scored sentence instead of the selector's first."
     )
+    binding_penalty: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="An answer's score is multiplied by this when its sentence names another quarter, year, trial "
+        "phase or role than the question (1: no check).",
+    )
     reader_int8: bool = Field(
         default=False,
         description="Run the learned reader's transformer layers with dynamic int8 matrices (pressqa bench --reader "

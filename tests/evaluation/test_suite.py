@@ -129,3 +129,28 @@ def test_eval_suite_errors_are_messages(suite_env):
     assert missing.exit_code == 1 and "no releases at" in missing.stderr and "Traceback" not in missing.output
     unknown = runner.invoke(app, ["eval-suite", "--kind", "blog", "--shared", str(suite_env)])
     assert unknown.exit_code == 1 and "unknown kind 'blog'" in unknown.stderr
+
+
+def _scored_kind(name: str, right_from: float, n: int = 30) -> EvalResult:
+    """A run whose candidates are right from raw score `right_from` up."""
+    records = []
+    for i in range(n):
+        score = i / n
+        records.append(_record("person", ["Dana Wu"], "Dana Wu" if score >= right_from else "Bo", score, 0.0))
+        records[-1].candidate_f1 = 1.0 if score >= right_from else 0.0
+    return EvalResult(name, 0.5, records)
+
+
+def test_each_kind_is_calibrated_by_the_other_kinds_only(tmp_path):
+    from pressqa.evaluation.suite import cross_calibrated, fit_across
+
+    weights = tmp_path / "w.pt"
+    weights.write_bytes(b"weights")
+    runs = {"a": _scored_kind("a", 0.2), "b": _scored_kind("b", 0.8), "c": _scored_kind("c", 0.8)}
+    crossed = cross_calibrated(runs, weights)
+    # Kind a's answers at raw 0.5 are right, but b and c (right only from 0.8) say they are not.
+    assert runs["a"].records[15].score == 0.5 and crossed["a"].records[15].score == 0.0
+    assert crossed["b"].records[15].score > 0.0  # a and c together: some answers at 0.5 were right
+    both = fit_across(runs, weights)
+    assert both.questions == 90 and "a (30 questions)" in both.fitted_on
+    assert both.probability(0.9) == 1.0 and both.probability(0.1) == 0.0

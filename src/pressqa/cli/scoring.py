@@ -89,14 +89,37 @@ def eval_suite_command(
     shared: Annotated[Path, typer.Option(help="The shared data folder.")] = SHARED,
     out: Annotated[Path, typer.Option(help="Folder for the JSON result.")] = Path("eval/results"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the result JSON.")] = False,
+    fit_calibration: Annotated[
+        Path | None,
+        typer.Option(
+            help="Ask with raw scores, print each kind calibrated by a map fitted on the other kinds, and save one "
+            "calibration fitted on every kind (each weighing the same) here."
+        ),
+    ] = None,
 ) -> None:
     """Ask the held-out releases of every kind (DOJ, corporate wire, HHS) and print each kind's figures and their
     mean: the table models, thresholds and calibration are chosen on."""
     from pressqa.evaluation.corpus_index import CorpusError
-    from pressqa.evaluation.suite import KINDS, SuiteInputError, kind_named, run_suite, suite_lines
+    from pressqa.evaluation.suite import (
+        KINDS,
+        SuiteInputError,
+        SuiteResult,
+        cross_calibrated,
+        fit_across,
+        kind_named,
+        run_suite,
+        suite_lines,
+    )
+    from pressqa.reader.span_reader import default_weights
     from pressqa.retrieval.embed import default_cache_dir
 
     settings = get_settings()
+    if fit_calibration:
+        if settings.reader != "learned":
+            fail("--fit-calibration calibrates the learned reader: set PRESSQA_READER=learned", 2)
+        if kind and len(kind) < 2:
+            fail("--fit-calibration fits across kinds: name two kinds at least", 2)
+        settings = settings.model_copy(update={"calibrate_scores": False})
     try:
         kinds = [kind_named(name) for name in kind] if kind else list(KINDS)
         folder = (settings.cache_dir or default_cache_dir()) / "suite"
@@ -107,6 +130,16 @@ def eval_suite_command(
             engine.close()
     except (SuiteInputError, CorpusError, IndexNotReady) as exc:
         fail(str(exc))
+    if fit_calibration:
+        weights = settings.reader_weights or default_weights()
+        try:
+            calibration = fit_across(result.results, weights)
+            result = SuiteResult(cross_calibrated(result.results, weights))
+        except ValueError as exc:  # too few answers, or all right or all wrong
+            fail(str(exc))
+        calibration.save(fit_calibration)
+        say(f"calibration fitted on {calibration.questions} answers of every kind: saved to {fit_calibration}")
+        say("each kind below is calibrated by a map fitted on the other kinds only")
     out.mkdir(parents=True, exist_ok=True)
     path = out / "suite.json"
     path.write_text(json.dumps(result.to_json(), indent=1, ensure_ascii=False), encoding="utf-8")

@@ -8,12 +8,21 @@ company's release. The held-out releases are defined here once; training leaves 
 import json
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pressqa.evaluation.corpus_index import use_corpus_index
-from pressqa.evaluation.evaluate import EvalResult, QAItem, Record, calibration_summary, evaluate, summarize
+from pressqa.evaluation.evaluate import (
+    EvalResult,
+    QAItem,
+    Record,
+    calibration_summary,
+    evaluate,
+    is_right,
+    summarize,
+)
 from pressqa.metrics import percentiles
+from pressqa.reader.calibration import RIGHT_F1, Calibration, fit
 from pressqa.service.qa import PressQA
 
 DOJ_HELD_OUT = 0.2  # of the DOJ training releases, drawn with SPLIT_SEED
@@ -161,16 +170,40 @@ def _answered(record: Record, threshold: float) -> bool:
 
 def wrong_type_share(records: list[Record], threshold: float, answered_only: bool = False) -> float | None:
     """Of the answerable questions asking for a typed kind (person, org, date, money, number, place), the share
-    whose best candidate is of another kind (the entity it covers, as spaCy labels it).
+    whose best candidate is wrong and of another kind (the entity it covers, as spaCy labels it).
 
-    The best candidate is counted whether or not it cleared the threshold: a wrong type read with low confidence
-    is still a wrong reading (`answered_only` counts only answers given)."""
+    A right answer is never of the wrong type, whatever spaCy calls it ("10 years" is a DATE to spaCy and the
+    number asked for). The best candidate is counted whether or not it cleared the threshold: a wrong type read
+    with low confidence is still a wrong reading (`answered_only` counts only answers given)."""
     typed = [r for r in records if r.answerable and r.kind in TYPED and r.candidate is not None]
     if answered_only:
         typed = [r for r in typed if _answered(r, threshold)]
     if not typed:
         return None
-    return sum((r.answer_kind or "thing") != r.kind for r in typed) / len(typed)
+    return sum(r.candidate_f1 < RIGHT_F1 and (r.answer_kind or "thing") != r.kind for r in typed) / len(typed)
+
+
+def fit_across(results: dict[str, EvalResult], weights: Path) -> Calibration:
+    """One calibration for every kind: fitted on the raw scores of all kinds' runs, each kind weighing the same."""
+    scored = {name: [r for r in result.records if r.candidate is not None] for name, result in results.items()}
+    records = [r for rows in scored.values() for r in rows]
+    balance = [1.0 / len(rows) for rows in scored.values() for _ in rows]
+    fitted_on = "raw scores of the selection suite's held-out releases: " + ", ".join(
+        f"{name} ({len(result.records)} questions)" for name, result in results.items()
+    )
+    return fit([r.score for r in records], [is_right(r) for r in records], weights, fitted_on, balance)
+
+
+def cross_calibrated(results: dict[str, EvalResult], weights: Path) -> dict[str, EvalResult]:
+    """Each kind's run with its scores calibrated by a map fitted on the other kinds only: what a calibration
+    fitted across kinds does on a kind it has never seen (the figures the threshold and models are chosen on)."""
+    out = {}
+    for name, result in results.items():
+        others = {other: res for other, res in results.items() if other != name}
+        calibration = fit_across(others, weights)
+        records = [replace(r, score=calibration.probability(r.score)) for r in result.records]
+        out[name] = EvalResult(result.name, result.threshold, records, result.bands)
+    return out
 
 
 def run_suite(

@@ -65,14 +65,23 @@ def file_sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def fit(scores: list[float], right: list[bool], weights: Path, fitted_on: str) -> Calibration:
-    """The isotonic (monotone, least-squares) map from raw score to the share of right answers."""
+def fit(
+    scores: list[float],
+    right: list[bool],
+    weights: Path,
+    fitted_on: str,
+    sample_weight: list[float] | None = None,
+) -> Calibration:
+    """The isotonic (monotone, least-squares) map from raw score to the share of right answers.
+
+    `sample_weight` weighs each answer (for example one over its kind's count, so that every kind of release
+    counts the same however many questions it has)."""
     from sklearn.isotonic import IsotonicRegression
 
     if len(scores) < 20 or len(set(right)) < 2:
         raise ValueError("calibration needs at least 20 questions with both right and wrong answers")
     model = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
-    model.fit(np.asarray(scores, dtype=float), np.asarray(right, dtype=float))
+    model.fit(np.asarray(scores, dtype=float), np.asarray(right, dtype=float), sample_weight=sample_weight)
     xs = [float(x) for x in model.X_thresholds_]
     ys = [round(float(y), 4) for y in model.y_thresholds_]
     return Calibration(xs, ys, file_sha256(weights), fitted_on, len(scores))

@@ -14,6 +14,8 @@ import torch
 from torch import nn
 
 from pressqa.reader.base import Selector
+from pressqa.reader.binding import BindingCheck
+from pressqa.reader.furniture import furniture_spans
 from pressqa.reader.heuristic import HeuristicReader, ScoredSentence, key_coverage
 from pressqa.reader.question import PHRASE, QuestionInfo, expected_type, stem_words
 from pressqa.reader.typed_spans import typed_choice
@@ -267,6 +269,13 @@ def best_spans(start: torch.Tensor, end: torch.Tensor, allowed: torch.Tensor) ->
     return results
 
 
+def forbid(allowed: torch.Tensor, offsets: np.ndarray, spans: list[tuple[int, int]]) -> None:
+    """Tokens starting inside `spans` (sentence-relative characters) can neither start nor end an answer."""
+    for start, end in spans:
+        inside = (offsets[:, 0] >= start) & (offsets[:, 0] < end) & (offsets[:, 1] > offsets[:, 0])
+        allowed[torch.from_numpy(inside)] = False
+
+
 def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
     """Widen a character span to whole words (sub-word tokens can end mid-word), kept inside the text.
 
@@ -312,6 +321,7 @@ class LearnedReader:
         by_score: bool = False,
         selector: Selector | None = None,
         int8: bool = False,
+        binding: BindingCheck | None = None,
     ) -> None:
         self.embedder = embedder
         self.int8 = int8
@@ -319,6 +329,7 @@ class LearnedReader:
         self.sentences = sentences
         self.by_score = by_score
         self.selector = selector or HeuristicReader(sentences)
+        self.binding = binding or BindingCheck()
 
     @cached_property
     def model(self) -> SpanModel:
@@ -344,6 +355,8 @@ class LearnedReader:
         contexts = [_context(info, s) for s in chosen]
         with self.embedder.lock:  # shares the embedder's tokenizer and encoder
             batch = featurize(self.embedder.model.tokenizer, [question] * len(chosen), texts, ents, ncs, contexts)
+            for b, text in enumerate(texts):
+                forbid(batch.allowed[b], batch.offsets[b], furniture_spans(question, text, info.expected))
             encoder = self.embedder.model[0].auto_model
             with torch.inference_mode():
                 with self._precision():
@@ -363,12 +376,14 @@ class LearnedReader:
             if e <= s:
                 continue
             doc_start = sent.span.start + s
-            # Confidence: how well the sentence matches, times the span's share against "no answer here".
+            # Confidence: how well the sentence matches, times the span's share against "no answer here", lowered
+            # when the sentence is about another quarter, phase or role than the question.
             share = choice.probability / (choice.probability + p_null + 1e-9)
+            bound = self.binding.factor(info, f"{contexts[b]} {sent.text}")
             answers.append(
                 Answer(
                     sent.text[s:e],
-                    share * max(sent.score, 0.0),
+                    share * max(sent.score, 0.0) * bound,
                     sent.chunk.doc_id,
                     doc_start,
                     doc_start + e - s,

@@ -5,6 +5,7 @@ from functools import cached_property
 from pressqa.config import Settings
 from pressqa.ingest.analyze import Analyzer
 from pressqa.reader.base import Reader
+from pressqa.reader.binding import BindingCheck
 from pressqa.reader.calibration import Calibration, load_calibration
 from pressqa.reader.heuristic import HeuristicReader
 from pressqa.reader.policy import AnswerPolicy
@@ -22,7 +23,10 @@ def make_reader(settings: Settings, embedder: Embedder) -> Reader:
         sentences = settings.learned_reader_sentences
         selector = LearnedSelector(sentences=sentences) if settings.selector == "learned" else None
         by_score = settings.learned_reader_by_score
-        return LearnedReader(embedder, settings.reader_weights, sentences, by_score, selector, settings.reader_int8)
+        binding = BindingCheck(settings.binding_penalty)
+        return LearnedReader(
+            embedder, settings.reader_weights, sentences, by_score, selector, settings.reader_int8, binding
+        )
     from pressqa.reader.hf_reader import TransformersReader
 
     return TransformersReader(settings.reader)

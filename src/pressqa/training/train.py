@@ -265,7 +265,8 @@ def gather(
             for name in ("quoref_train", "tatqa_text_train", "squadshifts_newwiki_train")
             for text in read_squad_qa(folder / f"{name}.json", name.split("_")[0])
         ]
-        examples, spans = text_examples(_limited(texts, limit, rng), analyzer, rng)
+        texts = _limited(texts, limit, rng)
+        examples, spans = text_examples(texts, analyzer, rng)
         data.train += examples
         data.spans.update(spans)
         log(f"qa_extra: {len(texts)} paragraphs, {len(examples)} pairs (training only)")
