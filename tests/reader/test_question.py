@@ -91,3 +91,13 @@ def test_proper_names_are_the_capitalised_words_that_are_not_acronyms():
 )
 def test_list_questions_are_told_from_single_answer_questions(question, is_list):
     assert asks_for_list(question) is is_list
+
+
+def test_a_span_that_only_repeats_the_question_is_recognised():
+    from pressqa.reader.question import repeats_question
+
+    info = analyze_question("Which regulator gave CT041 RMAT designation?")
+    assert repeats_question(info, "the Regenerative Medicine Advanced Therapy")  # RMAT spelled out
+    assert repeats_question(info, "RMAT designation")
+    assert not repeats_question(info, "FDA")
+    assert not repeats_question(info, "the U.S. Food and Drug Administration")

@@ -205,6 +205,16 @@ def asks_for_list(question: str) -> bool:
     return False
 
 
+def repeats_question(info: QuestionInfo, text: str) -> bool:
+    """Whether a span only says again what the question says: all its words are the question's, or its capitals
+    spell one of the question's acronyms ("the Regenerative Medicine Advanced Therapy" for "… RMAT …")."""
+    words = stem_words(text)
+    if words and all(word in info.terms for word in words):
+        return True
+    initials = "".join(w[0] for w in _WORD.findall(text) if w[0].isupper()).lower()
+    return len(initials) >= 3 and initials in info.key_terms
+
+
 def analyze_question(question: str) -> QuestionInfo:
     return QuestionInfo(
         question,

@@ -17,7 +17,7 @@ from pressqa.reader.base import Selector
 from pressqa.reader.binding import BindingCheck
 from pressqa.reader.furniture import furniture_spans
 from pressqa.reader.heuristic import HeuristicReader, ScoredSentence, key_coverage
-from pressqa.reader.question import PHRASE, QuestionInfo, expected_type, stem_words
+from pressqa.reader.question import PHRASE, QuestionInfo, expected_type, repeats_question, stem_words
 from pressqa.reader.typed_spans import typed_choice
 from pressqa.retrieval.embed import Embedder
 from pressqa.retrieval.retrieve import Retrieved
@@ -296,17 +296,26 @@ def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
 # every sentence cost 0.9 F1 and a quarter more reader time, to every sentence with a pronoun 0.4 F1, and
 # with this rule nothing (F1 65.7 either way); yet "In January 2022, it earned the RMAT Designation" now
 # answers "When did CT041 receive RMAT?" where it abstained without the previous sentence.
-_PRONOUN = re.compile(r"\b(it|its|they|their|them|he|his|she|her|this|these|the company)\b", re.IGNORECASE)
+_PRONOUN = re.compile(
+    r"\b(it|its|they|their|them|he|his|she|her|this|these|the (?:company|firm|drug|therapy|study|trial|"
+    r"candidate|product|agency|group|bank|fund))\b",
+    re.IGNORECASE,
+)
+_LOOK_BACK = 3  # sentences: "it" rarely reaches further back within a passage
 
 
 def _context(info: QuestionInfo, sentence: ScoredSentence) -> str:
-    """The sentence before `sentence` in its chunk when `sentence` has a pronoun and misses a question's name."""
+    """For a sentence with a pronoun that misses a question's name: the nearest sentence before it in its chunk
+    that names what it misses (the one just before when none does)."""
     spans = sentence.chunk.sentences
     i = next((k for k, x in enumerate(spans) if x.start == sentence.span.start), 0)
     if i == 0 or not _PRONOUN.search(sentence.text) or key_coverage(info, sentence.text) == 1.0:
         return ""
-    prev, base = spans[i - 1], sentence.chunk.start
-    return sentence.chunk.text[prev.start - base : prev.end - base]
+    base = sentence.chunk.start
+    texts = [sentence.chunk.text[x.start - base : x.end - base] for x in spans[max(0, i - _LOOK_BACK) : i]]
+    missing = [term for term in info.key_terms if term not in sentence.text.lower()]
+    naming = [text for text in texts if any(term in text.lower() for term in missing)]
+    return naming[-1] if naming else texts[-1]
 
 
 class LearnedReader:
@@ -367,8 +376,10 @@ class LearnedReader:
         answers = []
         for b, (i, j, p_span, p_null) in enumerate(best_spans(start, end, batch.allowed)):
             sent = chosen[b]
+            # An entity that only repeats the question is no answer to it, however well it fits the type.
+            answering = [x for x in ents[b] if not repeats_question(info, sent.text[x.start : x.end])]
             choice = typed_choice(
-                (i, j, p_span), batch.offsets[b], p_start[b], p_end[b], batch.allowed[b], ents[b], info.expected
+                (i, j, p_span), batch.offsets[b], p_start[b], p_end[b], batch.allowed[b], answering, info.expected
             )
             if choice is None:  # no entity of the type asked for: this sentence cannot answer
                 continue
