@@ -94,7 +94,7 @@ def test_list_questions_are_told_from_single_answer_questions(question, is_list)
 
 
 def test_a_span_that_only_repeats_the_question_is_recognised():
-    from pressqa.reader.question import repeats_question
+    from pressqa.reader.question import analyze_question, repeats_question
 
     info = analyze_question("Which regulator gave CT041 RMAT designation?")
     assert repeats_question(info, "the Regenerative Medicine Advanced Therapy")  # RMAT spelled out
