@@ -154,3 +154,19 @@ def test_each_kind_is_calibrated_by_the_other_kinds_only(tmp_path):
     both = fit_across(runs, weights)
     assert both.questions == 90 and "a (30 questions)" in both.fitted_on
     assert both.probability(0.9) == 1.0 and both.probability(0.1) == 0.0
+
+
+def test_answering_costs_wrong_answers_more_than_needless_abstentions():
+    from pressqa.evaluation.suite import answer_cost, best_threshold
+
+    records = [
+        _record("person", ["Dana Wu"], "Dana Wu", 0.9, 1.0),  # right, given: free
+        _record("person", ["Li"], "Bo", 0.8, 0.0),  # wrong, given: 1
+        _record("date", ["2022"], "2022", 0.3, 1.0),  # right, held back: 0.8
+        _record("unanswerable", [], "Bo", 0.2, 0.0),  # abstained rightly: free
+    ]
+    assert answer_cost(records, 0.5) == pytest.approx(1.8 / 4)
+    assert answer_cost(records, 0.85) == pytest.approx(0.8 / 4)  # the wrong one held back: free
+    assert answer_cost(records, 0.25) == pytest.approx(1.0 / 4)  # the date given: right
+    threshold, cost = best_threshold({"k": EvalResult("k", 0.5, records)})
+    assert threshold == 0.85 and cost == pytest.approx(0.2)

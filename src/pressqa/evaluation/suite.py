@@ -160,6 +160,7 @@ def kind_figures(result: EvalResult) -> dict:
         "wrong_type": wrong_type_share(records, threshold),
         "cited_release": summary["retrieval"]["cited_release"],
         "ece": calibration_summary(result)["ece"],
+        "cost": answer_cost(records, threshold),
         "reader_ms_median": percentiles([r.reader_ms for r in records])["median"],
     }
 
@@ -206,6 +207,30 @@ def cross_calibrated(results: dict[str, EvalResult], weights: Path) -> dict[str,
     return out
 
 
+WRONG_COST, ABSTAIN_COST = 1.0, 0.8  # a wrong answer costs a user more than a needless "the releases don't say"
+
+
+def answer_cost(records: list[Record], threshold: float) -> float:
+    """What answering at `threshold` costs a user, per question: each wrong answer given costs 1, each right
+    answer held back 0.8 (an abstention on a question whose best candidate was wrong costs nothing)."""
+    cost = 0.0
+    for r in records:
+        right = is_right(r)
+        if _answered(r, threshold):
+            cost += 0.0 if right else WRONG_COST
+        elif right:
+            cost += ABSTAIN_COST
+    return cost / max(len(records), 1)
+
+
+def best_threshold(results: dict[str, EvalResult]) -> tuple[float, float]:
+    """The threshold (in steps of 0.05) with the least mean cost over kinds, and that cost."""
+    steps = [round(0.05 * k, 2) for k in range(1, 20)]
+    costs = {t: sum(answer_cost(r.records, t) for r in results.values()) / len(results) for t in steps}
+    best = min(steps, key=lambda t: (costs[t], abs(t - 0.5)))
+    return best, costs[best]
+
+
 def run_suite(
     engine: PressQA,
     shared: Path,
@@ -232,7 +257,7 @@ def suite_lines(result: SuiteResult) -> list[str]:
     """The per-kind table as text."""
     head = (
         f"{'kind':<6} {'ans':>4} {'EM':>6} {'F1':>6} {'F1 all':>7} {'abst.':>6} {'unans':>5} {'answ.':>6} "
-        f"{'type✗':>6} {'cited':>6} {'ECE':>6} {'ms':>5}"
+        f"{'type✗':>6} {'cited':>6} {'ECE':>6} {'cost':>5} {'ms':>5}"
     )
     lines = [head]
     for name, row in result.table().items():
@@ -240,7 +265,7 @@ def suite_lines(result: SuiteResult) -> list[str]:
             f"{name:<6} {_n(row['answerable'])} {_pct(row['em'])} {_pct(row['f1'])} "
             f"{_pct(row['f1_never_abstaining'], 7)} "
             f"{_pct(row['answerable_abstained'])} {_n(row['unanswerable'], 5)} {_pct(row['unanswerable_answered'])} "
-            f"{_pct(row['wrong_type'])} {_pct(row['cited_release'])} {_f(row['ece'])} "
+            f"{_pct(row['wrong_type'])} {_pct(row['cited_release'])} {_f(row['ece'])} {_f(row['cost'], 5, 2)} "
             f"{_f(row['reader_ms_median'], 5, 0)}"
         )
     return lines
