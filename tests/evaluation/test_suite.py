@@ -121,6 +121,7 @@ def test_eval_suite_prints_each_kind_and_the_mean(suite_env, shared_data):
     assert saved["table"]["wire"]["answerable"] == 2 and saved["table"]["wire"]["unanswerable"] == 1
     assert 0.0 <= saved["table"]["mean"]["f1"] <= 1.0
     assert len(saved["kinds"]["wire"]["records"]) == 3
+    assert (suite_env / "out" / "suite.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_eval_suite_errors_are_messages(suite_env):

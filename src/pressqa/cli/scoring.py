@@ -111,6 +111,7 @@ def eval_suite_command(
         run_suite,
         suite_lines,
     )
+    from pressqa.evaluation.suite_report import plot_suite
     from pressqa.reader.span_reader import default_weights
     from pressqa.retrieval.embed import default_cache_dir
 
@@ -149,12 +150,13 @@ def eval_suite_command(
     out.mkdir(parents=True, exist_ok=True)
     path = out / "suite.json"
     path.write_text(json.dumps(result.to_json(), indent=1, ensure_ascii=False), encoding="utf-8")
+    plot_suite(result.table(), out / "suite.png")
     if as_json:
         typer.echo(json.dumps(result.table(), indent=2))
     else:
         for line in suite_lines(result):
             typer.echo(line)
-    say(f"results: {path}")
+    say(f"results: {path}\nplot:    {out / 'suite.png'}")
 
 
 @app.command("eval-across")
