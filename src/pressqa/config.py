@@ -111,8 +111,11 @@ class Settings(BaseSettings):
     learned_reader_by_score: bool = Field(
         default=True, description="Answer from the best-scored sentence instead of the selector's first."
     )
+    # The calibration is flat over wide ranges of raw score (0.15-0.42 all map to 0.78), so a mild factor changes no
+    # decision: with the all-kinds reader 0.5, 0.2 and 0.1 gave the same suite figures, and 0.1 alone stopped "Who is
+    # the CEO of Moderna?" being answered with CARsgen's CEO on the sample releases.
     binding_penalty: float = Field(
-        default=0.5,
+        default=0.1,
         ge=0.0,
         le=1.0,
         description="An answer's score is multiplied by this when its sentence names another quarter, year, trial "

@@ -26,6 +26,11 @@ def test_periods_phases_and_roles_are_read_in_their_usual_spellings():
         ("What net loss did Acme report for Q1 2024?", "Acme reported a net loss of $2 million.", []),  # silent
         ("When was the man charged in 2015 arrested?", "He was arrested on May 3, 2016.", []),  # a date asked
         ("Who is the CEO of Acme?", "Acme's chief executive officer, Jane Roe, said", []),
+        (  # the role belongs to another company: Moderna is never named
+            "Who is the CEO of Moderna?",
+            "CARsgen’s leadership, embodied by CEO and CSO Zonghai Li, holds CT041 in high esteem.",
+            ["holder"],
+        ),
     ],
 )
 def test_a_sentence_conflicts_only_when_it_names_another_period_phase_or_role(question, evidence, expected):

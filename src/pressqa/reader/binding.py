@@ -10,7 +10,7 @@ whose only sentence with the figure is worded differently can still answer.
 import re
 from dataclasses import dataclass
 
-from pressqa.reader.question import PHRASE, TIME, QuestionInfo
+from pressqa.reader.question import PHRASE, TIME, QuestionInfo, proper_names
 
 _ORDINAL = {"first": "1", "1st": "1", "second": "2", "2nd": "2", "third": "3", "3rd": "3", "fourth": "4", "4th": "4"}
 _QUARTER = re.compile(
@@ -66,10 +66,11 @@ ASPECTS = {"quarter": quarters, "half": halves, "year": years, "phase": phases, 
 _PERIODS = frozenset({"quarter", "half", "year"})
 
 
-def conflicts(question: str, evidence: str, expected: frozenset[str] = PHRASE) -> list[str]:
-    """The aspects (quarter, half, year, phase, role) the question names and `evidence` names otherwise.
+def conflicts(question: str, evidence: str, expected: frozenset[str] = PHRASE, context: str = "") -> list[str]:
+    """The aspects (quarter, half, year, phase, role) the question names and `evidence` names otherwise, and
+    "holder" when the question asks for a named company's role and `evidence` never names the company.
 
-    The evidence is the answer's sentence with the sentence that says who "it" is, when it was read with one.
+    The evidence is the answer's sentence; `context`, the sentence it was read after (which says who "it" is).
     A question asking for a date names periods to say which event it means, not the date's own period ("When
     was the man charged in 2015 arrested?"): only its phase and role are checked."""
     out = []
@@ -79,17 +80,35 @@ def conflicts(question: str, evidence: str, expected: frozenset[str] = PHRASE) -
         asked = extract(question)
         if not asked:
             continue
-        said = extract(evidence)
+        said = extract(f"{context} {evidence}")
         if said and not asked & said:
             out.append(name)
+    if _holder_missing(question, evidence, context):
+        out.append("holder")
     return out
+
+
+def _holder_missing(question: str, sentence: str, context: str) -> bool:
+    """A role asked of a named company ("Who is the CEO of Moderna?") read in a sentence that never names it: the
+    role there is someone else's ("CARsgen's leadership, embodied by CEO and CSO Zonghai Li, …"). The sentence
+    before counts only when this one says "its" or "the company": a role is written beside its holder."""
+    names = proper_names(question)
+    if not names or not roles(question):
+        return False
+    said = f"{context} {sentence}" if _HOLDER_ANAPHOR.search(sentence) else sentence
+    return not any(name in said.lower() for name in names)
+
+
+_HOLDER_ANAPHOR = re.compile(r"\b(its|their|the (?:company|firm|group|bank|agency))\b", re.I)
 
 
 @dataclass(frozen=True)
 class BindingCheck:
     """Lowers an answer's score when its sentence is about another period, phase or role than the question's."""
 
-    penalty: float = 0.5  # the score is multiplied by this for a sentence in conflict
+    penalty: float = 0.1  # the score is multiplied by this for a sentence in conflict
 
-    def factor(self, info: QuestionInfo, evidence: str) -> float:
-        return self.penalty if self.penalty < 1.0 and conflicts(info.text, evidence, info.expected) else 1.0
+    def factor(self, info: QuestionInfo, sentence: str, context: str = "") -> float:
+        if self.penalty >= 1.0:
+            return 1.0
+        return self.penalty if conflicts(info.text, sentence, info.expected, context) else 1.0

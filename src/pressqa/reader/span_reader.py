@@ -390,7 +390,7 @@ class LearnedReader:
             # Confidence: how well the sentence matches, times the span's share against "no answer here", lowered
             # when the sentence is about another quarter, phase or role than the question.
             share = choice.probability / (choice.probability + p_null + 1e-9)
-            bound = self.binding.factor(info, f"{contexts[b]} {sent.text}")
+            bound = self.binding.factor(info, sent.text, contexts[b])
             answers.append(
                 Answer(
                     sent.text[s:e],
