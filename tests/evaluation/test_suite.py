@@ -1,11 +1,12 @@
 import json
+from dataclasses import replace
 
 import pytest
 from typer.testing import CliRunner
 
 from pressqa.cli import app
 from pressqa.config import get_settings
-from pressqa.evaluation.evaluate import EvalResult, Record
+from pressqa.evaluation.evaluate import EvalResult
 from pressqa.evaluation.suite import (
     KINDS,
     SuiteInputError,
@@ -16,6 +17,7 @@ from pressqa.evaluation.suite import (
     wrong_type_share,
 )
 from pressqa.training.data import read_release_qa, split_kind, split_texts
+from tests.evaluation.test_evaluate import _record as evaluate_record
 from tests.training.shared_data import WIRE_RELEASES
 
 
@@ -62,23 +64,8 @@ def test_unknown_kind_and_missing_files_are_messages(tmp_path):
 
 
 def _record(kind: str, answers: list[str], candidate: str | None, score: float, f1: float, answer_kind=None):
-    return Record(
-        id=candidate or "-",
-        question="?",
-        answers=answers,
-        prediction=None,
-        candidate=candidate,
-        score=score,
-        em=0.0,
-        f1=0.0,
-        candidate_f1=f1,
-        hit_rank=1,
-        cited_hit=True,
-        retrieval_ms=1.0,
-        reader_ms=10.0,
-        kind=kind,
-        answer_kind=answer_kind,
-    )
+    base = evaluate_record(candidate or "-", answers, candidate, score)
+    return replace(base, candidate_f1=f1, kind=kind, answer_kind=answer_kind, reader_ms=10.0)
 
 
 def test_kind_figures_count_abstentions_near_misses_and_wrong_types():

@@ -95,7 +95,7 @@ def load_questions(path: Path) -> list[QAItem]:
                 QAItem(
                     str(row.get("id", number)),
                     str(row["question"]),
-                    [_answer_text(a) for a in row.get("answers", [])],
+                    [answer_text(a) for a in row.get("answers", [])],
                     row.get("source"),
                     row.get("kind"),
                     None if row.get("hard") is None else bool(row["hard"]),
@@ -108,7 +108,7 @@ def load_questions(path: Path) -> list[QAItem]:
     return items
 
 
-def _answer_text(answer: object) -> str:
+def answer_text(answer: object) -> str:
     """A gold answer as a string; training files give {"text", "answer_start"} objects."""
     return str(answer["text"]) if isinstance(answer, dict) else str(answer)
 

@@ -202,13 +202,13 @@ def _cell(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _save(plt, fig, path: Path) -> None:
+def save_figure(plt, fig, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -218,7 +218,7 @@ def _pyplot():
 
 
 def plot_recall(result: EvalResult, path: Path) -> None:
-    plt = _pyplot()
+    plt = pyplot()
     answerable = [r for r in result.records if r.answerable]
     ks = list(range(1, max(KS) + 1))
     fig, ax = plt.subplots(figsize=(5, 3.5))
@@ -231,12 +231,12 @@ def plot_recall(result: EvalResult, path: Path) -> None:
     ax.legend(loc="lower right")
     ax.set(xlabel="k (passages)", ylabel="recall@k", ylim=(0, 1.02), title=f"Retrieval recall@k: {result.name}")
     ax.grid(alpha=0.3)
-    _save(plt, fig, path)
+    save_figure(plt, fig, path)
 
 
 def plot_scores(result: EvalResult, path: Path) -> None:
     """Score distribution of right answers, wrong answers and unanswerable questions, threshold marked."""
-    plt = _pyplot()
+    plt = pyplot()
     right = [r.score for r in result.records if r.answerable and r.candidate_f1 >= 0.5]
     wrong = [r.score for r in result.records if r.answerable and r.candidate_f1 < 0.5]
     unanswerable = [r.score for r in result.records if not r.answerable]
@@ -248,12 +248,12 @@ def plot_scores(result: EvalResult, path: Path) -> None:
     ax.axvline(result.threshold, color="black", linestyle="--", label=f"threshold {result.threshold:.2f}")
     ax.set(xlabel="answer score", ylabel="questions", title=f"Best-candidate scores: {result.name}")
     ax.legend(fontsize=8)
-    _save(plt, fig, path)
+    save_figure(plt, fig, path)
 
 
 def plot_reliability(result: EvalResult, path: Path) -> None:
     """The share of right answers against the score said, per score bin, with the diagonal of perfect calibration."""
-    plt = _pyplot()
+    plt = pyplot()
     c = calibration_summary(result)
     rows = c["reliability"]
     fig, ax = plt.subplots(figsize=(4.5, 4))
@@ -273,4 +273,4 @@ def plot_reliability(result: EvalResult, path: Path) -> None:
     ax.set(xlabel="answer score", ylabel="share right", xlim=(0, 1), ylim=(0, 1.05))
     ax.set_title(f"Reliability: {result.name} (ECE {c['ece']:.3f})", fontsize=9)
     ax.legend(fontsize=7, loc="upper left")
-    _save(plt, fig, path)
+    save_figure(plt, fig, path)

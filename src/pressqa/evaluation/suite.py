@@ -16,6 +16,7 @@ from pressqa.evaluation.evaluate import (
     EvalResult,
     QAItem,
     Record,
+    answer_text,
     calibration_summary,
     evaluate,
     is_right,
@@ -115,7 +116,7 @@ def prepare(kind: ReleaseKind, shared: Path, folder: Path) -> SuitePart:
 
 
 def _item(row: dict) -> QAItem:
-    answers = [a["text"] if isinstance(a, dict) else str(a) for a in row["answers"]]
+    answers = [answer_text(a) for a in row["answers"]]
     return QAItem(row["id"], row["question"], answers, row["source"] if answers else None, row.get("kind"))
 
 

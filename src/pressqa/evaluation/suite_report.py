@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pressqa.evaluation.report import _pyplot, _save
+from pressqa.evaluation.report import pyplot, save_figure
 
 # (table key, label): the shares a user feels, higher is better for the first two, lower for the rest.
 BARS = (
@@ -16,7 +16,7 @@ BARS = (
 
 def plot_suite(table: dict[str, dict], path: Path) -> None:
     """Grouped bars: one group per figure, one bar per kind (and their mean)."""
-    plt = _pyplot()
+    plt = pyplot()
     kinds = list(table)
     fig, ax = plt.subplots(figsize=(8.5, 3.8))
     width = 0.8 / max(len(kinds), 1)
@@ -30,4 +30,4 @@ def plot_suite(table: dict[str, dict], path: Path) -> None:
     ax.set_title("Selection suite: every kind of release")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8)
-    _save(plt, fig, path)
+    save_figure(plt, fig, path)
