@@ -7,7 +7,7 @@ import torch
 
 from pressqa.reader.span_reader import load_model
 from pressqa.schema import Span
-from pressqa.training.data import Example, build_examples, name_swapped, read_release_qa
+from pressqa.training.data import Example, build_examples, name_swapped, period_swapped, read_release_qa
 from pressqa.training.qamr import Sentence
 from pressqa.training.train import gather, length_batches, train, widened
 from tests.training.shared_data import RELEASE_QUESTIONS, RELEASES
@@ -60,6 +60,46 @@ def test_name_swapped_negatives_ask_about_someone_else():
         new_words = set(n.question.rstrip("?").split()) - set(original.question.rstrip("?").split())
         assert new_words and not any(w in n.sentence.text for w in new_words)
     assert name_swapped(positives, table, random.Random(0), rate=0.0) == []
+
+
+def test_name_swapped_prefers_another_name_of_the_same_release():
+    lead = Sentence("r:0", "CARsgen named Li Zonghai its chief executive.", [])
+    partner = Sentence("r:1", "The deal was signed with Moderna in Boston.", [])
+    elsewhere = Sentence("s:0", "Pfizer opened a plant.", [])
+    table = {
+        "r:0": ([Span(0, 7, "ORG"), Span(14, 24, "PERSON")], []),
+        "r:1": ([Span(25, 32, "ORG"), Span(36, 42, "GPE")], []),
+        "s:0": ([Span(0, 6, "ORG")], []),
+    }
+    positives = [
+        Example("Who is the chief executive of CARsgen?", lead, 14, 24),
+        Example("Where was the deal with Moderna signed?", partner, 36, 42),
+        Example("What did Pfizer open?", elsewhere, 9, 21),
+    ]
+    negatives = {n.sentence.sid: n.question for n in name_swapped(positives, table, random.Random(0), rate=1.0)}
+    assert negatives["r:0"] == "Who is the chief executive of Moderna?"  # the partner the same release names
+    assert negatives["r:1"] == "Where was the deal with CARsgen signed?"
+
+
+def test_period_swapped_negatives_ask_about_another_quarter_year_or_phase():
+    results = Sentence("a:0", "Net loss for the first quarter of 2025 was $1.3 million.", [])
+    trial = Sentence("b:0", "The Phase 3 trial enrolled 760 patients in Q2.", [])
+    undated = Sentence("c:0", "Net loss was $2 million.", [])
+    positives = [
+        Example("What net loss was reported for the first quarter of 2025?", results, 43, 55),
+        Example("How many patients did the Phase 3 trial enroll?", trial, 27, 30),
+        Example("What net loss was reported in 2024?", undated, 13, 23),  # the sentence names no year
+        Example("Who?", results, -1, -1),  # negatives are never swapped
+    ]
+    negatives = period_swapped(positives, random.Random(0), rate=1.0)
+    assert [n.sentence.sid for n in negatives] == ["a:0", "b:0"]
+    assert all(n.start == n.end == -1 for n in negatives)
+    first, second = (n.question for n in negatives)
+    assert first != positives[0].question and (
+        "of 2024" in first or "of 2026" in first or "the first quarter" not in first
+    )
+    assert "Phase 3" not in second and "Phase " in second
+    assert period_swapped(positives, random.Random(0), rate=0.0) == []
 
 
 def test_training_resumes_after_its_last_finished_epoch(shared_data, models, tmp_path):

@@ -27,7 +27,7 @@ def train_reader(
         int | None, typer.Option(min=1, max=6, help="Top layers fine-tuned [4]; more than --init's widens it.")
     ] = None,
     swap_negatives: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="Share of questions also asked about another name.")
+        float, typer.Option(min=0.0, max=1.0, help="Share of questions also asked of another name, period or phase.")
     ] = 0.0,
     synthetic: Annotated[
         Path | None, typer.Option(help="Also train on these generated questions (pressqa synth-questions).")

@@ -7,6 +7,7 @@ negatives are the ones a reader meets in a release: sentences that share the que
 
 import json
 import random
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,23 +148,28 @@ def _question_examples(
 SWAP_LABELS = ("PERSON", "ORG", "GPE", "NORP", "FAC", "PRODUCT", "LOC")
 
 
-def name_swapped(examples: list[Example], table: SpanTable, rng: random.Random, rate: float) -> list[Example]:
-    """Negatives that teach the reader to check whom a question is about.
+def near_misses(examples: list[Example], table: SpanTable, rng: random.Random, rate: float) -> list[Example]:
+    """Negatives that teach the reader to check whom and when a question is about: for a share `rate` of the
+    positives, the question asked again about another name (`name_swapped`) or another period or trial phase
+    (`period_swapped`) and paired with the same sentence as "no answer here"."""
+    return name_swapped(examples, table, rng, rate) + period_swapped(examples, rng, rate)
 
-    For a share `rate` of the positives whose question names an entity of its answer sentence (outside the
-    answer), the question is asked again about another entity of the same label from elsewhere in the data,
-    paired with the same sentence as "no answer here". Without them "Who is the CEO of Pfizer?" read a
-    sentence naming another firm's chief and answered with his name. (Trained at rate 0.5 they cost 5 F1 on
-    the held-out release questions and did not stop that answer, so training leaves them off by default.)
-    """
+
+def name_swapped(examples: list[Example], table: SpanTable, rng: random.Random, rate: float) -> list[Example]:
+    """For a share `rate` of the positives whose question names an entity of its answer sentence (outside the
+    answer), the question asked about another entity of the same label, one of the same release where there is
+    one: the near miss of corporate releases ("Who is the CEO of <the partner it names>?"). Without them "Who is
+    the CEO of Pfizer?" read a sentence naming another firm's chief and answered with his name."""
     if rate <= 0:  # draws nothing from `rng`: a run without them repeats the same data as before they existed
         return []
-    sentences = {ex.sentence.sid: ex.sentence.text for ex in examples}
     pool: dict[str, set[str]] = {}
-    for sid, text in sentences.items():
-        for e in table.get(sid, ([], []))[0]:
+    local: dict[tuple[str, str], set[str]] = {}  # (release, label) -> its names
+    for ex in examples:
+        text, doc = ex.sentence.text, _release(ex.sentence.sid)
+        for e in table.get(ex.sentence.sid, ([], []))[0]:
             if e.label in SWAP_LABELS and e.end - e.start >= 3:
                 pool.setdefault(e.label, set()).add(text[e.start : e.end])
+                local.setdefault((doc, e.label), set()).add(text[e.start : e.end])
     names = {label: sorted(values) for label, values in pool.items()}
     out = []
     for ex in examples:
@@ -178,10 +184,63 @@ def name_swapped(examples: list[Example], table: SpanTable, rng: random.Random, 
         if not named:
             continue
         entity, name = rng.choice(named)
-        drawn = rng.sample(names[entity.label], min(20, len(names[entity.label])))
-        others = [n for n in drawn if n not in ex.sentence.text and name not in n and n not in name]
+        others = _other_names(sorted(local.get((_release(ex.sentence.sid), entity.label), ())), ex, name)
+        if not others:
+            others = _other_names(rng.sample(names[entity.label], min(20, len(names[entity.label]))), ex, name)
         if others:
             out.append(Example(ex.question.replace(name, rng.choice(others)), ex.sentence, -1, -1))
+    return out
+
+
+def _other_names(candidates: list[str], ex: Example, name: str) -> list[str]:
+    return [n for n in candidates if n not in ex.sentence.text and name not in n and n not in name]
+
+
+def _release(sid: str) -> str:
+    return sid.rsplit(":", 1)[0]
+
+
+_SWAPS = (
+    (re.compile(r"\b(?:19|20)\d{2}\b"), lambda m, rng: str(int(m.group()) + rng.choice((-1, 1)))),
+    (
+        re.compile(r"\b(first|second|third|fourth)(?=[\s-]+(?:fiscal[\s-]+)?quarter\b)", re.I),
+        lambda m, rng: rng.choice([w for w in ("first", "second", "third", "fourth") if w != m.group().lower()]),
+    ),
+    (re.compile(r"(?<=\bQ)[1-4]\b"), lambda m, rng: rng.choice([d for d in "1234" if d != m.group()])),
+    (
+        re.compile(r"(?<=\bPhase )(?:1|2|3|I|II|III)\b", re.I),
+        lambda m, rng: rng.choice([p for p in ("1", "2", "3") if p != _PHASE_NUMBER.get(m.group().upper(), m.group())]),
+    ),
+)
+_PHASE_NUMBER = {"I": "1", "II": "2", "III": "3"}
+
+
+def period_swapped(examples: list[Example], rng: random.Random, rate: float) -> list[Example]:
+    """For a share `rate` of the positives whose question names a year, quarter or trial phase that its answer
+    sentence names too, the question asked about another one ("… in the first quarter of 2024?" of a sentence on
+    the first quarter of 2025): last year's net loss is the commonest wrong answer on corporate releases."""
+    if rate <= 0:
+        return []
+    out = []
+    for ex in examples:
+        if ex.start < 0 or rng.random() >= rate:
+            continue
+        answer = ex.sentence.text[ex.start : ex.end]
+        found = [
+            (m, change, said)
+            for pattern, change in _SWAPS
+            if (said := {w.lower() for w in pattern.findall(ex.sentence.text)})
+            for m in pattern.finditer(ex.question)
+            if m.group().lower() in said and m.group() not in answer
+        ]
+        if not found:
+            continue
+        match, change, said = rng.choice(found)
+        swapped = change(match, rng)
+        if swapped.lower() in said:
+            continue  # the sentence names the other period too: it may well answer the new question
+        question = ex.question[: match.start()] + swapped + ex.question[match.end() :]
+        out.append(Example(question, ex.sentence, -1, -1))
     return out
 
 

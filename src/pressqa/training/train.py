@@ -32,7 +32,7 @@ from pressqa.retrieval.embed import Embedder
 from pressqa.retrieval.manifest import atomic_write
 from pressqa.schema import Span
 from pressqa.training.curve import plot_curve
-from pressqa.training.data import Example, SpanTable, name_swapped, read_release_qa, read_squad_qa, split_kind
+from pressqa.training.data import Example, SpanTable, near_misses, read_release_qa, read_squad_qa, split_kind
 from pressqa.training.data import build_examples as text_examples
 from pressqa.training.qamr import QAMRItem, Sentence, read_qas, read_sentences, split_by_document
 
@@ -288,9 +288,9 @@ def _add(
     data: TrainingData, name: str, train_texts, held_texts, analyzer, rng, log, repeats: int = 1, swap_rate: float = 0.0
 ) -> None:
     train_ex, spans = text_examples(train_texts, analyzer, rng)
-    train_ex = (train_ex + name_swapped(train_ex, spans, rng, swap_rate)) * repeats
+    train_ex = (train_ex + near_misses(train_ex, spans, rng, swap_rate)) * repeats
     held_ex, held_spans = text_examples(held_texts, analyzer, rng, random_negative=0.0)
-    held_ex += name_swapped(held_ex, held_spans, rng, swap_rate)
+    held_ex += near_misses(held_ex, held_spans, rng, swap_rate)
     data.train += train_ex
     data.held[name] = held_ex
     data.spans.update(spans)
