@@ -25,6 +25,21 @@ CHAIRMAN = "Who is the chairman of CARsgen?"
         # an acronym fragment is what was asked about, not who; the code is the subject, not the FDA
         ("When did the FDA grant CT041 Orphan Drug designation?", "and RMAT?", "When did the FDA grant CT041 RMAT?"),
         ("How much did Banner Health agree to pay?", "and when?", "When did Banner Health agree to pay?"),
+        # "that study" is the subject's study; a question after "and" is a question, never glued to the last one
+        (
+            "How many patients did Annovis Bio enroll?",
+            "Which journal published that study?",
+            "Which journal published Annovis Bio’s study?",
+        ),
+        (RMAT, "What does the drug target?", "What does CT041 target?"),
+        (
+            "What did Medtronic launch in 1990?",
+            "and in what year was it first produced?",
+            "In what year was Medtronic first produced?",
+        ),
+        ("Who founded Amgen?", "About how many patients did it enroll?", "About how many patients did Amgen enroll?"),
+        (CHAIRMAN, "Who is its CEO?", "Who is CARsgen’s CEO?"),  # an acronym is not a subject of its own
+        (CHAIRMAN, "How much did the company raise in its Series B?", "How much did CARsgen raise in its Series B?"),
     ],
 )
 def test_a_follow_up_is_rewritten_with_the_previous_question(previous, question, understood):

@@ -28,30 +28,29 @@ def ask(
     previous: Annotated[
         str | None, typer.Option(help="The previous question: QUESTION is read as its follow-up ('and in 2021?').")
     ] = None,
+    previous_doc: Annotated[
+        str | None, typer.Option(help="The release the previous answer cited: a follow-up is read there first.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's /ask response body.")] = False,
 ) -> None:
     """Answer a question from the indexed releases, with cited passages."""
-    from pressqa.service.api_models import AskRequest, ask_response
+    from pressqa.service import conversation
+    from pressqa.service.api_models import AskRequest, asked_response
     from pressqa.service.console import answer_lines
 
     if answers != "auto" and not answers.isdigit():
         fail(f"invalid request: --answers takes a number or 'auto', not {answers!r}", 2)
     try:
         count = answers if answers == "auto" else int(answers)
-        context = {"question": previous} if previous is not None else None
+        context = {"question": previous, "doc_id": previous_doc} if previous is not None else None
         request = AskRequest(question=question, top_k=top_k, mode=mode, answers=count, order=order, context=context)
     except ValidationError as exc:
         fail(f"invalid request: {readable(exc)}", 2)
     try:
-        engine = engine_for()
-        understood = engine.follow_up(request.question, request.context.question) if request.context else None
-        by_date = request.order == "date"
-        filters = request.to_filters()
-        count = request.answer_count(understood)
-        result = engine.ask(understood or request.question, request.top_k, request.mode, filters, count, by_date)
+        asked = conversation.ask(engine_for(), request.to_request(), request.turn(), request.answer_count)
     except IndexNotReady as exc:
         fail(str(exc))
-    response = ask_response(result, request.question, understood)
+    response = asked_response(asked, request.question)
     if as_json:
         typer.echo(response.model_dump_json(indent=2))
         return

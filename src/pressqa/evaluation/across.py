@@ -3,8 +3,9 @@
 A set is JSONL, one task per line, each with a "kind":
 - list: {"question", "answers": [[aliases of item 1], …], "filters"?}: precision and recall of the items;
 - timeline: {"name", "releases": [doc ids, newest first]}: the releases found and their order;
-- followup: {"previous", "question", "full", "answers"}: EM of the follow-up against the same question asked in
-  full.
+- followup: {"previous", "question", "full", "answers", "source"?, "previous_source"?, "style"?}: EM of the
+  follow-up (asked with the release the previous answer cited, as the page asks it) against the same question
+  asked in full, and how often it is answered from that release when its gold is there.
 """
 
 import json
@@ -16,6 +17,7 @@ from pathlib import Path
 from pressqa.evaluation.evaluate import EvalInputError
 from pressqa.metrics import answer_scores, f1_score
 from pressqa.retrieval.retrieve import Filters
+from pressqa.service.conversation import Request, Turn, ask
 from pressqa.service.qa import PressQA
 from pressqa.service.timeline import timeline
 
@@ -164,15 +166,25 @@ def summarize_timelines(records: list[dict]) -> dict:
 
 # ---- follow-ups --------------------------------------------------------------------------------
 def score_followup(engine: PressQA, task: dict) -> dict:
-    understood = engine.follow_up(task["question"], task["previous"])
-    followed = engine.ask(understood or task["question"]).answer
+    """Ask the previous question, then the follow-up as the page does (with the release the previous answer
+    cited as its context), and the same follow-up written out in full as a first question."""
+    previous = engine.ask(task["previous"]).answer
+    turn = Turn(task["previous"], previous.doc_id if previous else None)
+    t0 = time.perf_counter()
+    asked = ask(engine, Request(task["question"]), turn)
+    elapsed = 1000 * (time.perf_counter() - t0)
+    followed = asked.result.answer
+    t0 = time.perf_counter()
     full = engine.ask(task["full"]).answer if task.get("full") else None
+    full_elapsed = 1000 * (time.perf_counter() - t0)
     em, f1 = answer_scores(followed.text if followed else None, task["answers"])
     full_em, full_f1 = answer_scores(full.text if full else None, task["answers"])
+    source = task.get("source")
     return {
         "id": task.get("id"),
+        "style": task.get("style"),
         "question": task["question"],
-        "understood_as": understood,
+        "understood_as": asked.understood_as,
         "full": task.get("full"),
         "answer": followed.text if followed else None,
         "full_answer": full.text if full else None,
@@ -180,11 +192,18 @@ def score_followup(engine: PressQA, task: dict) -> dict:
         "f1": f1,
         "full_em": full_em,
         "full_f1": full_f1,
+        "anchored": asked.anchored,
+        # The follow-up's answer is in the release the previous answer cited: it should be answered from there.
+        "gold_in_previous": bool(source and previous and previous.doc_id == source == task.get("previous_source")),
+        "answered_from_previous": bool(previous and followed and followed.doc_id == previous.doc_id),
+        "ms": round(elapsed, 1),
+        "full_ms": round(full_elapsed, 1),
     }
 
 
 def summarize_followups(records: list[dict]) -> dict:
     n = max(len(records), 1)
+    there = [r for r in records if r.get("gold_in_previous")]
     return {
         "tasks": len(records),
         "rewritten": sum(r["understood_as"] is not None for r in records) / n,
@@ -192,6 +211,10 @@ def summarize_followups(records: list[dict]) -> dict:
         "f1": sum(r["f1"] for r in records) / n,
         "full_em": sum(r["full_em"] for r in records) / n,
         "full_f1": sum(r["full_f1"] for r in records) / n,
+        "gold_in_previous": len(there),
+        "from_previous": sum(r["answered_from_previous"] for r in there) / len(there) if there else None,
+        "median_ms": _median([r["ms"] for r in records if "ms" in r]),
+        "full_median_ms": _median([r["full_ms"] for r in records if "full_ms" in r]),
     }
 
 

@@ -15,10 +15,18 @@ _LEAD_INS = ("and what about ", "what about ", "how about ", "and also ", "and "
 _PREPOSITIONS = frozenset("of for at by with from in on to".split())
 # Words that stand for the previous question's subject; "its" becomes a possessive.
 _PRONOUNS = frozenset("it its they their them he him his she her".split())
-_STAND_INS = re.compile(
-    r"\b(?:the|this|that) (?:company|firm|drug|product|therapy|candidate|treatment|vaccine|defendant|business)\b",
-    re.IGNORECASE,
+# "the company" is the subject itself; "that study" is the subject's study ("CARsgen’s study"), unless the subject
+# is a product code and the words name a product ("the drug" of "CT041" is CT041).
+_HOLDERS = "company|firm|business|defendant|organization|organisation|agency|university|hospital|bank|group"
+_PRODUCTS = "drug|product|therapy|candidate|treatment|vaccine|device|compound|medicine"
+_THINGS = (
+    "study|trial|research|report|paper|survey|settlement|case|lawsuit|deal|agreement|acquisition|merger|offering|"
+    "financing|program|programme|grant|contract|partnership|collaboration|investigation|rule|plan|project|scheme"
 )
+_STAND_INS = re.compile(rf"\b(?:the|this|that) ({_HOLDERS}|{_PRODUCTS}|{_THINGS})\b", re.IGNORECASE)
+_HOLDER_STAND_IN = re.compile(rf"\b(?:the|this|that) (?:{_HOLDERS})\b", re.IGNORECASE)
+_HOLDER_WORDS = frozenset(_HOLDERS.split("|"))
+_PRODUCT_WORDS = frozenset(_PRODUCTS.split("|"))
 _MAX_FRAGMENT_WORDS = 8
 _MAX_WH_WORDS = 2  # "and when?", "and how much?": the previous question, asking another thing
 
@@ -41,7 +49,7 @@ def resolve_followup(question: str, previous: str, release_title: str | None = N
         return None
     if fragment is not None:
         resolved = _with_fragment(previous, subject, fragment)
-    elif _has_subject(words):
+    elif _has_subject(words) and not _HOLDER_STAND_IN.search(question):  # "the company": always the last subject
         return None
     else:
         resolved = _with_subject(question, subject)
@@ -110,6 +118,8 @@ def _fragment(question: str) -> str | None:
     asks = words[0].lower() in _WH | _AUX
     if asks and (lead is None or len(words) > _MAX_WH_WORDS):
         return None
+    if len(words) > _MAX_WH_WORDS and any(w.lower() in _WH for w in words[1:3]):
+        return None  # "in what year was it made?", "about how many patients …?": a question, not a phrase
     if lead is None and len(words) > _MAX_FRAGMENT_WORDS:
         return None
     return phrase
@@ -122,8 +132,9 @@ def _question_after_lead_in(question: str) -> str:
 
 
 def _has_subject(words: list[str]) -> bool:
-    """Whether a question names something itself (a name or code after its first word)."""
-    return bool(_runs(words))
+    """Whether a question names something itself: a name or code after its first word, not only an acronym
+    ("Who is its CEO?", "When did the FDA approve it?" still lean on the last subject)."""
+    return any(not all(w.isupper() and not _code(w) for w in words[a:b]) for a, b in _runs(words))
 
 
 def _like_subject(phrase: str) -> bool:
@@ -159,9 +170,12 @@ def _with_fragment(previous: str, subject: str, fragment: str) -> str | None:
 
 def _with_subject(question: str, subject: str) -> str | None:
     """The question with its pronoun or "the company" replaced by the previous subject."""
-    replaced, count = _STAND_INS.subn(subject, question, count=1)
-    if count:
-        return replaced
+    found = _STAND_INS.search(question)
+    if found:
+        noun = found.group(1).lower()
+        standalone = noun in _HOLDER_WORDS or (noun in _PRODUCT_WORDS and _code(subject))
+        name = subject if standalone else f"{subject}’s {found.group(1)}"
+        return question[: found.start()] + name + question[found.end() :]
     words = question.split()
     for i, word in enumerate(words):
         bare = word.strip("?.!,").lower()

@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from pressqa import __version__
 from pressqa.config import Settings, get_settings
 from pressqa.retrieval.index import IndexNotReady
+from pressqa.service import conversation
 from pressqa.service.admission import Admission, DeadlineExceeded, Overloaded
 from pressqa.service.api_models import (
     AskRequest,
@@ -32,7 +33,7 @@ from pressqa.service.api_models import (
     FeedbackWritten,
     Health,
     TimelineResponse,
-    ask_response,
+    asked_response,
     document_out,
     document_summary,
     timeline_response,
@@ -88,14 +89,9 @@ async def ask(body: AskRequest, request: Request, engine: Engine) -> AskResponse
     timeout_ms = body.timeout_ms or engine.settings.question_deadline_ms
     deadline = time.monotonic() + timeout_ms / 1000
     async with request.app.state.admission.admitted():  # 503 at once past a short wait, before any model work
-        context = body.context
-        understood = None
-        if context:
-            understood = await run_in_threadpool(engine.follow_up, body.question, context.question, context.doc_id)
-        question, count = understood or body.question, body.answer_count(understood)
-        args = (question, body.top_k, body.mode, body.to_filters(), count, body.order == "date", deadline)
-        result = await run_in_threadpool(engine.ask, *args)
-    return ask_response(result, body.question, understood)
+        request_ = body.to_request(deadline)
+        asked = await run_in_threadpool(conversation.ask, engine, request_, body.turn(), body.answer_count)
+    return asked_response(asked, body.question)
 
 
 def check_name(value: str) -> str:

@@ -11,6 +11,7 @@ from pressqa.reader.question import asks_for_list, key_terms
 from pressqa.retrieval.feedback_table import Feedback
 from pressqa.retrieval.retrieve import Filters, Mode
 from pressqa.schema import Answer, Document, Passage
+from pressqa.service.conversation import Asked, Request, Turn
 from pressqa.service.pipeline import AskResult
 from pressqa.service.timeline import TimelineEntry
 
@@ -118,6 +119,15 @@ class AskRequest(BaseModel):
         if self.answers != "auto":
             return self.answers
         return get_settings().auto_list_answers if asks_for_list(understood_as or self.question) else 1
+
+    def to_request(self, deadline: float | None = None) -> Request:
+        """The question with its options (a list's count is decided once a follow-up is understood)."""
+        args = (self.question, self.top_k, self.mode, self.to_filters(), self.answer_count(), self.order == "date")
+        return Request(*args, deadline=deadline)
+
+    def turn(self) -> Turn | None:
+        """The conversation this question follows, if any."""
+        return Turn(self.context.question, self.context.doc_id) if self.context else None
 
     def to_filters(self) -> Filters | None:
         if not self.filters:
@@ -324,6 +334,11 @@ class AskResponse(BaseModel):
         description="The passages the reader's candidates come from first (the cited one leads), then the rest "
         "in retrieval order; `score` is the retrieval (fusion) score."
     )
+    from_previous_release: bool = Field(
+        default=False,
+        description="A follow-up answered from the release the previous answer cited (`context.doc_id`) or its "
+        "family, read there first.",
+    )
     timings_ms: dict[str, float]
 
 
@@ -414,6 +429,13 @@ def passage_out(p: Passage) -> PassageOut:
         score=round(p.score, 6),
         also_published_by=[document_summary(d) for d in p.also_published_by],
     )
+
+
+def asked_response(asked: Asked, question: str) -> AskResponse:
+    """The response to `question` as it was asked, answered as `conversation.ask` answered it."""
+    response = ask_response(asked.result, question, asked.understood_as)
+    response.from_previous_release = asked.anchored
+    return response
 
 
 def ask_response(result: AskResult, question: str, understood_as: str | None = None) -> AskResponse:

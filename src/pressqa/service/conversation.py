@@ -1,0 +1,81 @@
+"""Follow-up questions anchored to the conversation: the release that answered the last question is read first.
+
+A follow-up ("Which journal published that study?", "Who is its CEO?", "And the CFO?") is about what was just
+discussed, so the release (and its family) that answered the previous question is where its answer most likely
+is. The follow-up is rewritten into a standalone question (`resolve_followup`: shown to the user as
+`understood_as`), read against that release alone, and answered from it when the reader clears the threshold
+there; otherwise the standalone question is asked of the whole index, like any other question. A follow-up that
+names someone the previous release never mentions ("What about Moderna?") goes straight to the whole index.
+"""
+
+from dataclasses import dataclass
+
+from pressqa.reader.question import proper_names
+from pressqa.retrieval.retrieve import Filters, Mode
+from pressqa.service.pipeline import AskResult
+from pressqa.service.qa import PressQA
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The conversation so far: the previous question, as understood, and the release its answer cited."""
+
+    question: str
+    doc_id: str | None = None
+
+
+@dataclass
+class Asked:
+    """A question's result, the standalone question it was understood as (None: asked as written) and whether
+    the previous answer's release answered it."""
+
+    result: AskResult
+    understood_as: str | None = None
+    anchored: bool = False
+
+
+@dataclass(frozen=True)
+class Request:
+    """One question with its options, as the API, the CLI and the evaluation ask it."""
+
+    question: str
+    top_k: int | None = None
+    mode: Mode = Mode.hybrid
+    filters: Filters | None = None
+    answers: int = 1
+    by_date: bool = False
+    deadline: float | None = None
+
+
+def ask(engine: PressQA, request: Request, turn: Turn | None = None, count=None) -> Asked:
+    """Answer `request`, as a follow-up of `turn` when there is one.
+
+    `count(understood)`, when given, decides how many answers to give once the follow-up is understood ('auto':
+    a list when the question, as understood, asks for one)."""
+    understood = engine.follow_up(request.question, turn.question, turn.doc_id) if turn else None
+    question = understood or request.question
+    answers = count(understood) if count else request.answers
+    if turn and turn.doc_id and answers == 1:
+        anchored = _from_previous_release(engine, request, question, turn.doc_id)
+        if anchored is not None:
+            return Asked(anchored, understood, anchored=True)
+    args = (question, request.top_k, request.mode, request.filters, answers, request.by_date, request.deadline)
+    return Asked(engine.ask(*args), understood)
+
+
+def _from_previous_release(engine: PressQA, request: Request, question: str, doc_id: str) -> AskResult | None:
+    """The answer read from the previous answer's release and its family, when the reader is confident there;
+    None when it is not, or when the question names someone that release never mentions."""
+    with engine.reading() as index:
+        doc = index.store.document(doc_id)
+        if doc is None:
+            return None
+        family = [member.doc_id for member in index.families.family_of(doc_id)]
+    text = doc.text.lower()
+    if any(name not in text for name in proper_names(question)):
+        return None  # another subject: the previous release is not where its answer is
+    ids = sorted({doc_id, *family})
+    base = request.filters or Filters()
+    filters = Filters(date_from=base.date_from, date_to=base.date_to, doc_ids=ids)
+    result = engine.ask(question, request.top_k, request.mode, filters, 1, False, request.deadline)
+    return result if result.answer is not None else None
