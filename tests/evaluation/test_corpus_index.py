@@ -5,7 +5,7 @@ from typer.testing import CliRunner
 
 from pressqa.cli import app
 from pressqa.config import Settings, get_settings
-from pressqa.evaluation.corpus_index import CorpusError, corpus_key
+from pressqa.evaluation.corpus_index import CorpusError, corpus_key, dated_releases
 
 RELEASES = [
     {
@@ -117,3 +117,19 @@ def test_eval_corpus_errors_are_messages(corpus_env):
     assert missing.exit_code == 1 and "no such file or folder" in missing.stderr
     both = runner.invoke(app, ["eval", "--squad", "x.json", "--corpus", str(corpus_env)])
     assert both.exit_code == 2 and "without --corpus" in both.stderr
+
+
+def test_a_date_range_makes_a_corpus_of_the_releases_dated_within_it(tmp_path):
+    rows = [{"id": f"r{year}", "date": f"{year}-06-01", "text": "x"} for year in (2016, 2017, 2018)]
+    source = tmp_path / "releases.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    settings = Settings(cache_dir=tmp_path / "cache")
+    dated = dated_releases(source, "2017-01-01", "2017-12-31", settings)
+    assert [json.loads(line)["id"] for line in dated.read_text().splitlines()] == ["r2017"]
+    assert dated_releases(source, "2017-01-01", "2017-12-31", settings) == dated  # written once, then reused
+    later = dated_releases(source, "2017-01-01", None, settings).read_text().splitlines()
+    assert [json.loads(line)["id"] for line in later] == ["r2017", "r2018"]
+    with pytest.raises(CorpusError, match="no release"):
+        dated_releases(source, "2020-01-01", None, settings)
+    with pytest.raises(CorpusError, match="one .jsonl"):
+        dated_releases(tmp_path, "2017-01-01", None, settings)

@@ -166,19 +166,27 @@ def eval_across_command(
         list[Path] | None,
         typer.Option(help="Releases to ask over (repeat for more): indexed once outside index/, then reused."),
     ] = None,
+    corpus_from: Annotated[
+        str | None, typer.Option(help="Only the --corpus releases dated from this day (YYYY-MM-DD; one .jsonl).")
+    ] = None,
+    corpus_to: Annotated[str | None, typer.Option(help="Only the --corpus releases dated up to this day.")] = None,
     out: Annotated[Path, typer.Option(help="Folder for the JSON result and the report.")] = Path("eval/results"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the result JSON.")] = False,
 ) -> None:
     """Score list answers, timelines and follow-up questions; write JSON and a Markdown report."""
     from pressqa.evaluation.across import evaluate_across, load_tasks
     from pressqa.evaluation.across_report import print_across, write_across
-    from pressqa.evaluation.corpus_index import CorpusError, use_corpus_index
+    from pressqa.evaluation.corpus_index import CorpusError, dated_releases, use_corpus_index
     from pressqa.evaluation.evaluate import EvalInputError
     from pressqa.ingest.pipeline import ingest
 
     try:
         items = load_tasks(tasks)
         engine = engine_for()
+        if corpus and (corpus_from or corpus_to):
+            if len(corpus) != 1:
+                raise CorpusError("--corpus-from/--corpus-to take one --corpus .jsonl file")
+            corpus = [dated_releases(corpus[0], _iso(corpus_from), _iso(corpus_to), engine.settings)]
         if corpus:
             use_corpus_index(engine, corpus, log=say)
         else:
@@ -194,6 +202,20 @@ def eval_across_command(
     else:
         print_across(result)
     say(f"results: {json_path}\nreport:  {report_path}")
+
+
+def _iso(day: str | None) -> str | None:
+    """A YYYY-MM-DD day as given, or a CorpusError saying what is wrong with it."""
+    import datetime as dt
+
+    if day is None:
+        return None
+    try:
+        return dt.date.fromisoformat(day).isoformat()
+    except ValueError as exc:
+        from pressqa.evaluation.corpus_index import CorpusError
+
+        raise CorpusError(f"not a day (YYYY-MM-DD): {day!r}") from exc
 
 
 feedback_app = typer.Typer(help="Users' verdicts on answers (POST /feedback and the chat page's controls).")

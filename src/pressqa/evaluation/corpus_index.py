@@ -39,6 +39,26 @@ def corpus_key(paths: list[Path], settings: Settings) -> str:
     return digest.hexdigest()[:20]
 
 
+def dated_releases(path: Path, date_from: str | None, date_to: str | None, settings: Settings) -> Path:
+    """The releases of a JSONL file dated within [date_from, date_to] (ISO dates), written once to the cache: a
+    year of DOJ releases is a corpus of its own ("all DOJ releases of 2017") without copying shared data."""
+    if not path.is_file() or path.suffix != ".jsonl":
+        raise CorpusError(f"a date range needs one .jsonl file of releases, not {path}")
+    low, high = date_from or "", date_to or "9999"
+    key = hashlib.sha256(f"{path.resolve()}|{path.stat().st_size}|{low}|{high}".encode()).hexdigest()[:12]
+    out = (settings.cache_dir or default_cache_dir()) / "dated-corpora" / f"{path.stem}-{low}-{high}-{key}.jsonl"
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with path.open(encoding="utf-8") as source:
+            rows = [line for line in source if line.strip() and low <= (json.loads(line).get("date") or "") <= high]
+        if not rows:
+            raise CorpusError(f"no release of {path} is dated from {low or 'the start'} to {date_to or 'today'}")
+        tmp = out.with_suffix(".tmp")
+        tmp.write_text("".join(rows), encoding="utf-8")
+        tmp.replace(out)
+    return out
+
+
 def corpus_index_dir(paths: list[Path], settings: Settings) -> Path:
     return (settings.cache_dir or default_cache_dir()) / "eval-indexes" / corpus_key(paths, settings)
 
