@@ -131,6 +131,14 @@ class Settings(BaseSettings):
     # eval-suite --fit-calibration, each kind calibrated by the other two) the mean cost a question was least at
     # 0.45 and 0.5 (0.1216; 0.55 and 0.6: 0.1229).
     no_answer_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    # A list item is a decision of its own: one release's best candidate for a question many releases answer
+    # in part. Chosen on list questions (pressqa eval-across --list-thresholds), not on one-answer questions.
+    list_threshold: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="The least calibrated score of a list item; default: no_answer_threshold.",
+    )
     require_question_names: bool = Field(
         default=True, description="Drop answers from releases that name none of the question's proper names."
     )

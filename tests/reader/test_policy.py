@@ -54,3 +54,8 @@ def test_a_list_gives_each_family_its_best_answer_once_and_drops_unsure_releases
     assert [a.text for a in listed.answers] == ["Brightline Bio", "Alveo"]
     assert listed.bands == ["high", "medium"] and listed.best.text == "Alveo"
     assert [a.text for a in policy.decide_each(info, candidates, TEXTS.get, str, count=1).answers] == ["Brightline Bio"]
+    # A list item has its own threshold: lower, the unsure release's best comes in (never its second best).
+    lenient = AnswerPolicy(threshold=0.5, high=0.9, medium=0.7, require_names=False, list_threshold=0.25)
+    items = lenient.decide_each(info, candidates, TEXTS.get, lambda d: family.get(d, d), count=10).answers
+    assert [a.text for a in items] == ["Brightline Bio", "Alveo", "Harbor Labs"]
+    assert lenient.decide(info, candidates, TEXTS.get).answer.text == "Alveo"  # one answer: decided as before

@@ -11,7 +11,7 @@ A set is JSONL, one task per line, each with a "kind":
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from pressqa.evaluation.evaluate import EvalInputError
@@ -28,13 +28,17 @@ MATCH_F1 = 0.5  # a listed answer is an expected item when its token F1 with one
 @dataclass
 class AcrossResult:
     name: str
+    list_threshold: float = 0.0  # the engine's: the list figures are the items given at it
     lists: list[dict] = field(default_factory=list)
     timelines: list[dict] = field(default_factory=list)
     followups: list[dict] = field(default_factory=list)
 
     def summary(self) -> dict:
-        return {"list": summarize_lists(self.lists), "timeline": summarize_timelines(self.timelines),
-                "followup": summarize_followups(self.followups)}  # fmt: skip
+        return {
+            "list": summarize_lists(self.lists, self.list_threshold),
+            "timeline": summarize_timelines(self.timelines),
+            "followup": summarize_followups(self.followups),
+        }
 
     def to_json(self) -> dict:
         return {"set": self.name, "summary": self.summary(), **asdict(self)}
@@ -67,19 +71,27 @@ def load_tasks(path: Path) -> list[dict]:
 def evaluate_across(
     engine: PressQA, name: str, tasks: list[dict], log: Callable[[str], None] = lambda _: None
 ) -> AcrossResult:
-    result = AcrossResult(name)
+    policy = engine.components.policy
+    threshold = policy.threshold if policy.list_threshold is None else policy.list_threshold
+    result = AcrossResult(name, threshold)
     score = {"list": (score_list, result.lists), "timeline": (score_timeline, result.timelines),
              "followup": (score_followup, result.followups)}  # fmt: skip
-    for n, task in enumerate(tasks, start=1):
-        scorer, records = score[task["kind"]]
-        records.append(scorer(engine, task))
-        if n % 5 == 0 or n == len(tasks):
-            log(f"{n}/{len(tasks)} tasks")
+    engine.components.policy = replace(policy, list_threshold=0.0)  # every item, each with its score
+    try:
+        for n, task in enumerate(tasks, start=1):
+            scorer, records = score[task["kind"]]
+            records.append(scorer(engine, task))
+            if n % 5 == 0 or n == len(tasks):
+                log(f"{n}/{len(tasks)} tasks")
+    finally:
+        engine.components.policy = policy
     return result
 
 
 # ---- lists -------------------------------------------------------------------------------------
 def score_list(engine: PressQA, task: dict) -> dict:
+    """Every item the list could give (its policy's list threshold set to 0 by `evaluate_across`), each with its
+    score and the expected item it names: the figures at any threshold are then read off the same run."""
     filters = Filters(**task["filters"]) if task.get("filters") else None
     count = task.get("count", engine.settings.auto_list_answers)
     t0 = time.perf_counter()
@@ -90,12 +102,18 @@ def score_list(engine: PressQA, task: dict) -> dict:
     return {
         "id": task.get("id"),
         "question": task["question"],
-        "given": given,
-        "right": [i is not None for i in matched],
+        "items": [
+            {"text": a.text, "score": round(a.score, 4), "doc_id": a.doc_id, "match": m}
+            for a, m in zip(result.answers, matched, strict=True)
+        ],
         "expected": len(task["answers"]),
-        "found": len({i for i in matched if i is not None}),
         "ms": round(elapsed, 1),
     }
+
+
+def given_items(record: dict, threshold: float) -> list[dict]:
+    """The items a list gives at `threshold` (its items are in score order, each family's best)."""
+    return [item for item in record["items"] if item["score"] >= threshold]
 
 
 def match_items(given: list[str], expected: list[list[str]]) -> list[int | None]:
@@ -114,16 +132,25 @@ def match_items(given: list[str], expected: list[list[str]]) -> list[int | None]
     return matched
 
 
-def summarize_lists(records: list[dict]) -> dict:
-    given = sum(len(r["given"]) for r in records)
-    right = sum(sum(r["right"]) for r in records)
+def summarize_lists(records: list[dict], threshold: float = 0.0) -> dict:
+    """Precision and recall of the items given at `threshold`."""
+    given = [given_items(r, threshold) for r in records]
+    right = sum(item["match"] is not None for items in given for item in items)
+    found = sum(len({item["match"] for item in items} - {None}) for items in given)
+    count = sum(len(items) for items in given)
     return {
         "tasks": len(records),
-        "precision": right / given if given else None,
-        "recall": sum(r["found"] for r in records) / max(sum(r["expected"] for r in records), 1),
-        "answers_given": given,
+        "threshold": threshold,
+        "precision": right / count if count else None,
+        "recall": found / max(sum(r["expected"] for r in records), 1),
+        "answers_given": count,
         "median_ms": _median([r["ms"] for r in records]),
     }
+
+
+def list_curve(records: list[dict], thresholds: list[float]) -> list[dict]:
+    """List precision and recall at each threshold: what choosing the list threshold reads."""
+    return [summarize_lists(records, t) for t in thresholds]
 
 
 # ---- timelines ---------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from pressqa.evaluation.across import AcrossResult
+from pressqa.evaluation.across import AcrossResult, given_items
 from pressqa.evaluation.report import _markdown_table, _slug
 
 # What each figure should reach, and why (also in the README).
@@ -87,8 +87,9 @@ def markdown_across(result: AcrossResult) -> str:
         lines += ["## Lists", ""]
         lines += _markdown_table(
             ["question", "answers given (✓ an expected item)", "expected found"],
-            [[r["question"], ", ".join(f"{t}{' ✓' if ok else ''}" for t, ok in zip(r["given"], r["right"], strict=True))
-              or "none", f"{r['found']}/{r['expected']}"] for r in result.lists],
+            [[r["question"], ", ".join(f"{i['text']}{' ✓' if i['match'] is not None else ''}" for i in items) or "none",
+              f"{len({i['match'] for i in items} - {None})}/{r['expected']}"]
+             for r, items in ((r, given_items(r, result.list_threshold)) for r in result.lists)],
         )  # fmt: skip
     if result.timelines:
         lines += ["## Timelines", ""]

@@ -38,6 +38,7 @@ class AnswerPolicy:
     medium: float
     calibration: Calibration | None = None  # None: scores stay raw
     require_names: bool = True
+    list_threshold: float | None = None  # a list item's own threshold; None: `threshold`
 
     def decide(self, info: QuestionInfo, candidates: list[Answer], release_text: Callable[[str], str]) -> Decision:
         """Calibrate, keep the candidates about the question, answer with the best if it is sure enough.
@@ -67,6 +68,7 @@ class AnswerPolicy:
         candidate is unsure adds nothing, however short the list is. `family_of(doc_id)` names a release's family
         (re-posts of one release share it)."""
         decision = self.decide(info, candidates, release_text)
+        threshold = self.threshold if self.list_threshold is None else self.list_threshold
         answers: list[Answer] = []
         families: set[str] = set()
         given: list[set[str]] = []  # the words of each answer given
@@ -76,7 +78,7 @@ class AnswerPolicy:
             if family in families or any(words <= other or other <= words for other in given):
                 continue  # "Gerald Daneshvar" and "Gerald Daneshvar M.D." are one answer
             families.add(family)  # a family whose best is unsure gives nothing, not its second best
-            if candidate.score >= self.threshold:
+            if candidate.score >= threshold:
                 given.append(words)
                 answers.append(candidate)
             if len(answers) == count:

@@ -48,6 +48,7 @@ def make_policy(settings: Settings) -> AnswerPolicy:
         settings.medium_confidence,
         make_calibration(settings),
         settings.require_question_names,
+        settings.list_threshold,
     )
 
 
