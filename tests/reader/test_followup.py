@@ -39,6 +39,16 @@ CHAIRMAN = "Who is the chairman of CARsgen?"
         ),
         ("Who founded Amgen?", "About how many patients did it enroll?", "About how many patients did Amgen enroll?"),
         (CHAIRMAN, "Who is its CEO?", "Who is CARsgen’s CEO?"),  # an acronym is not a subject of its own
+        # another subject named first, then a question about "it"
+        (CHAIRMAN, "What about Moderna - who is its CEO?", "Who is Moderna’s CEO?"),
+        (RMAT, "And Keppel, what fine will it pay?", "What fine will Keppel pay?"),
+        # a title or a law is not what the last question was about
+        ("Who is the President of Acme Corp?", "Where are its facilities?", "Where are Acme Corp’s facilities?"),
+        (
+            "How much did Omnicare pay to settle False Claims Act allegations?",
+            "Where is it based?",
+            "Where is Omnicare based?",
+        ),
         (CHAIRMAN, "How much did the company raise in its Series B?", "How much did CARsgen raise in its Series B?"),
     ],
 )
@@ -52,6 +62,8 @@ def test_a_follow_up_is_rewritten_with_the_previous_question(previous, question,
         (RMAT, "When did Moderna announce the collaboration?"),  # names its own subject
         (RMAT, "Who is the CEO of CARsgen?"),
         ("What is the weather like?", "and tomorrow?"),  # nothing to lean on
+        # a fragment that does not fit the last question's shape is never glued onto it
+        ("How long a prison sentence did former Volkswagen manager Oliver Schmidt receive?", "And the fine?"),
     ],
 )
 def test_a_question_that_stands_alone_is_left_as_it_is(previous, question):

@@ -29,6 +29,19 @@ _HOLDER_WORDS = frozenset(_HOLDERS.split("|"))
 _PRODUCT_WORDS = frozenset(_PRODUCTS.split("|"))
 _MAX_FRAGMENT_WORDS = 8
 _MAX_WH_WORDS = 2  # "and when?", "and how much?": the previous question, asking another thing
+_TITLES = frozenset(
+    "president vice secretary assistant deputy chairman chairwoman chair director chief executive officer ceo cfo "
+    "coo cto cso cmo attorney general judge dr mr ms mrs commissioner administrator governor senator minister "
+    "ambassador surgeon acting".split()
+)
+_LAWS = frozenset("act law rule regulation code".split())
+_MAX_OBJECT_WORDS = 5  # "receive orphan drug designation": a verb and what it asks about
+# "What about Filefax - how much did its receiver agree to pay?": another subject, then a question about it.
+_NAMED_THEN_ASKED = re.compile(
+    r"^(?:and |also |what about |how about |and what about )?(?P<name>[^,;:–—]+?)\s*(?:,|;|:|–|—| - )\s*"
+    r"(?:.*(?:,|;|:|–|—| - )\s*)?(?P<question>(?:what|when|who|whom|whose|where|which|why|how|up to)\b[^,;:–—]*)$",
+    re.IGNORECASE,
+)
 
 
 def resolve_followup(question: str, previous: str, release_title: str | None = None) -> str | None:
@@ -38,6 +51,9 @@ def resolve_followup(question: str, previous: str, release_title: str | None = N
     its subject when it is itself a name or code ("and CT053?"). A question that names nothing of its own but
     says "it", "its" or "the company" gets the previous question's subject in their place. When the previous
     question names nothing either, the subject comes from the title of the release that answered it."""
+    named = _named_then_asked(question)
+    if named:
+        return named
     fragment = _fragment(question)
     if fragment is None:
         question = _question_after_lead_in(question)  # "and how many of its hospitals …?": a question
@@ -56,6 +72,19 @@ def resolve_followup(question: str, previous: str, release_title: str | None = N
     return resolved[:1].upper() + resolved[1:] if resolved else None
 
 
+def _named_then_asked(question: str) -> str | None:
+    """ "What about Filefax - how much did its receiver agree to pay?" → "How much did Filefax’s receiver agree to
+    pay?": a follow-up naming its own subject before asking; None for any other follow-up."""
+    match = _NAMED_THEN_ASKED.match(" ".join(question.split()))
+    if not match:
+        return None
+    name = match.group("name").strip()
+    if not any(w[:1].isupper() or _code(w) for w in name.split()) or len(name.split()) > _MAX_FRAGMENT_WORDS:
+        return None
+    resolved = _with_subject(match.group("question").rstrip("?.! ") + "?", name)
+    return resolved[:1].upper() + resolved[1:] if resolved else None  # no "it" to bind: asked as it was typed
+
+
 def _words(text: str) -> list[str]:
     return [w for w in _WORD.findall(text) if w.strip("?.!,")]
 
@@ -65,6 +94,11 @@ def _is_name(word: str, position: int) -> bool:
     if _code(word):
         return True
     return word[:1].isupper() and (position > 0 or word.isupper()) and word.lower() not in _WH | _AUX
+
+
+def _bare(word: str) -> str:
+    """The word without its possessive ("BARDA’s" → "BARDA")."""
+    return re.sub(r"[’']s$", "", word)
 
 
 def _code(word: str) -> bool:
@@ -95,8 +129,13 @@ def _subject(words: list[str]) -> str | None:
         return any(_code(w) for w in words[run[0] : run[1]])
 
     def acronym(run: tuple[int, int]) -> bool:
-        return all(w.isupper() and not _code(w) for w in words[run[0] : run[1]])
+        return all(_bare(w).isupper() and not _code(w) for w in words[run[0] : run[1]])
 
+    def title(run: tuple[int, int]) -> bool:  # "the President", "the False Claims Act": not what it is about
+        named = [_bare(w).lower().rstrip(".") for w in words[run[0] : run[1]]]
+        return all(w in _TITLES for w in named) or named[-1] in _LAWS
+
+    runs = [r for r in runs if not title(r)] or runs
     best = next((r for r in runs if code(r)), None) or next((r for r in runs if not acronym(r)), runs[0])
     return " ".join(words[best[0] : best[1]])
 
@@ -157,15 +196,23 @@ def _with_fragment(previous: str, subject: str, fragment: str) -> str | None:
         name = " ".join(words[1:]) if words[0].lower() in _PREPOSITIONS else fragment
         return f"{text.replace(subject, name, 1)}?"
     at = text.find(subject)
-    after = text[at + len(subject) :].split()
-    if after:  # "When did CT041 receive RMAT": what follows the subject's verb is what was asked about
-        verb = after[:1] if after[0][:1].islower() else []
-        return f"{text[: at + len(subject)]} {' '.join(verb + [fragment])}?"
+    before, after = text[:at].split(), text[at + len(subject) :].split()
+    if after:
+        # "When did CT041 receive RMAT" (the subject after the question's verb, then a verb and what was asked
+        # about) or "… grant CT041 Orphan Drug designation" (a verb, the subject, a name): the fragment replaces
+        # what was asked about. Any other shape would glue the fragment on: no rewrite.
+        if not before or len(after) > _MAX_OBJECT_WORDS:
+            return None
+        if before[-1].lower() in _AUX and after[0][:1].islower():
+            return f"{text[: at + len(subject)]} {after[0]} {fragment}?"
+        if before[-1][:1].islower() and after[0][:1].isupper():
+            return f"{text[: at + len(subject)]} {fragment}?"
+        return None
     # "Who is the chairman of CARsgen": the phrase between the question word's verb and the subject's preposition
-    before = text[:at].split()
+    if not before or before[-1].lower() not in _PREPOSITIONS:
+        return None
     start = next((i + 1 for i, w in enumerate(before) if w.lower() in _AUX), 1)
-    end = len(before) - 1 if before and before[-1].lower() in _PREPOSITIONS else len(before)
-    return f"{' '.join(before[:start] + [fragment] + before[end:] + [subject])}?"
+    return f"{' '.join(before[:start] + [fragment] + before[-1:] + [subject])}?"
 
 
 def _with_subject(question: str, subject: str) -> str | None:
