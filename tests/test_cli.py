@@ -45,6 +45,13 @@ def test_ingest_ask_info(cli_env):
     body = AskResponse.model_validate_json(result.stdout)
     assert 1 <= len(body.answers) <= 3 and len({a.doc_id for a in body.answers}) == len(body.answers)
 
+    golden = "001_dddbf5ee798e36f0.txt"
+    turn = ["--previous", "When did CT041 receive RMAT?", "--previous-doc", golden, "--json"]
+    result = runner.invoke(app, ["ask", "and orphan drug designation?", *turn])
+    body = AskResponse.model_validate_json(result.stdout)
+    assert body.understood_as == "When did CT041 receive orphan drug designation?"
+    assert body.answer.text == "October 2020" and body.from_previous_release
+
     result = runner.invoke(app, ["timeline", "CT041"])
     assert result.exit_code == 0 and "2 releases mention 'CT041'" in result.stdout
     assert result.stdout.index("2021-07-31") < result.stdout.index("undated")

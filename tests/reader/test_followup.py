@@ -74,3 +74,16 @@ def test_the_previous_release_title_lends_a_subject_when_the_previous_question_n
     title = "Alveo Therapeutics Receives RMAT Designation for AV-101"
     assert resolve_followup("Who leads it?", "Who got the designation?", title) == "Who leads AV-101?"
     assert resolve_followup("Who leads it?", "Who got the designation?") is None
+
+
+def test_he_or_it_is_the_previous_answer_when_the_previous_question_asked_for_one():
+    appointed = "Who did ONAR Holding appoint to its board?"
+    assert resolve_followup("What company did he co-found?", appointed, answer="Dan Gay") == (
+        "What company did Dan Gay co-found?"
+    )
+    bought = "Which company did Duke Energy buy?"
+    assert resolve_followup("Where is it based?", bought, answer="Calpine") == "Where is Calpine based?"
+    # an amount or a phrase is not whom "it" means; nor is a person for "it"
+    paid = "How much did Telia pay?"
+    assert resolve_followup("When did it pay?", paid, answer="$965 million") == "When did Telia pay?"
+    assert resolve_followup("Where is it based?", appointed, answer="Dan Gay") == "Where is ONAR Holding based?"

@@ -31,6 +31,7 @@ def ask(
     previous_doc: Annotated[
         str | None, typer.Option(help="The release the previous answer cited: a follow-up is read there first.")
     ] = None,
+    previous_answer: Annotated[str | None, typer.Option(help="The previous answer ('he' may stand for it).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's /ask response body.")] = False,
 ) -> None:
     """Answer a question from the indexed releases, with cited passages."""
@@ -42,7 +43,8 @@ def ask(
         fail(f"invalid request: --answers takes a number or 'auto', not {answers!r}", 2)
     try:
         count = answers if answers == "auto" else int(answers)
-        context = {"question": previous, "doc_id": previous_doc} if previous is not None else None
+        turn = {"question": previous, "doc_id": previous_doc, "answer": previous_answer}
+        context = turn if previous is not None else None
         request = AskRequest(question=question, top_k=top_k, mode=mode, answers=count, order=order, context=context)
     except ValidationError as exc:
         fail(f"invalid request: {readable(exc)}", 2)

@@ -196,7 +196,7 @@ def score_followup(engine: PressQA, task: dict) -> dict:
     """Ask the previous question, then the follow-up as the page does (with the release the previous answer
     cited as its context), and the same follow-up written out in full as a first question."""
     previous = engine.ask(task["previous"]).answer
-    turn = Turn(task["previous"], previous.doc_id if previous else None)
+    turn = Turn(task["previous"], previous.doc_id, previous.text) if previous else Turn(task["previous"])
     t0 = time.perf_counter()
     asked = ask(engine, Request(task["question"]), turn)
     elapsed = 1000 * (time.perf_counter() - t0)

@@ -8,6 +8,8 @@ handful of words, and its subject is the name or product code it asks about.
 
 import re
 
+from pressqa.reader.question import ORG, PERSON, expected_type
+
 _WORD = re.compile(r"[\w][\w.’'&-]*|[^\w\s]")
 _WH = frozenset("what when who whom whose where which why how".split())
 _AUX = frozenset("is are was were did does do has have had can could will would should may".split())
@@ -15,6 +17,8 @@ _LEAD_INS = ("and what about ", "what about ", "how about ", "and also ", "and "
 _PREPOSITIONS = frozenset("of for at by with from in on to".split())
 # Words that stand for the previous question's subject; "its" becomes a possessive.
 _PRONOUNS = frozenset("it its they their them he him his she her".split())
+_PERSONAL = frozenset("he him his she her".split())
+_MAX_ANSWER_WORDS = 8
 # "the company" is the subject itself; "that study" is the subject's study ("CARsgen’s study"), unless the subject
 # is a product code and the words name a product ("the drug" of "CT041" is CT041).
 _HOLDERS = "company|firm|business|defendant|organization|organisation|agency|university|hospital|bank|group"
@@ -44,13 +48,17 @@ _NAMED_THEN_ASKED = re.compile(
 )
 
 
-def resolve_followup(question: str, previous: str, release_title: str | None = None) -> str | None:
+def resolve_followup(
+    question: str, previous: str, release_title: str | None = None, answer: str | None = None
+) -> str | None:
     """The follow-up `question` as a whole question, using `previous`; None when it stands on its own.
 
     A fragment ("and orphan drug designation?") takes the place of what the previous question asked about, or of
     its subject when it is itself a name or code ("and CT053?"). A question that names nothing of its own but
     says "it", "its" or "the company" gets the previous question's subject in their place. When the previous
-    question names nothing either, the subject comes from the title of the release that answered it."""
+    question names nothing either, the subject comes from the title of the release that answered it. When the
+    previous question asked for a person or an organisation and `answer` (its answer) names one, "he", "she",
+    "it" and "they" stand for that answer ("Who did ONAR appoint?" "Dan Gay" "What company did he co-found?")."""
     named = _named_then_asked(question)
     if named:
         return named
@@ -68,8 +76,24 @@ def resolve_followup(question: str, previous: str, release_title: str | None = N
     elif _has_subject(words) and not _HOLDER_STAND_IN.search(question):  # "the company": always the last subject
         return None
     else:
-        resolved = _with_subject(question, subject)
+        resolved = _with_subject(question, _answered_subject(previous, answer, question) or subject)
     return resolved[:1].upper() + resolved[1:] if resolved else None
+
+
+def _answered_subject(previous: str, answer: str | None, question: str) -> str | None:
+    """The previous answer, when it is whom the follow-up's pronoun means: a name given for a "who" question
+    (for "he", "she", "his", "her"), or for a "which company / organisation …" question (for "it", "its")."""
+    if not answer or len(answer.split()) > _MAX_ANSWER_WORDS or any(c.isdigit() for c in answer):
+        return None
+    if not any(w[:1].isupper() for w in answer.split()):
+        return None  # not a name: "a cell therapy"
+    asked = expected_type(previous)
+    pronouns = {w.strip("?.!,").lower() for w in question.split()} & _PRONOUNS
+    if pronouns & _PERSONAL and asked & PERSON:
+        return answer
+    if pronouns - _PERSONAL and asked == ORG:
+        return answer
+    return None
 
 
 def _named_then_asked(question: str) -> str | None:

@@ -52,6 +52,12 @@ class ContextIn(BaseModel):
         description="The previous question, as it was understood.", examples=["When did CT041 receive RMAT?"]
     )
     doc_id: str | None = Field(default=None, max_length=200, description="The release the previous answer cited.")
+    answer: str | None = Field(
+        default=None,
+        max_length=300,
+        description="The previous answer's text: 'he', 'she' or 'it' in a follow-up may stand for it.",
+        examples=["Dr. Li Zonghai"],
+    )
 
     @field_validator("question")
     @classmethod
@@ -127,7 +133,7 @@ class AskRequest(BaseModel):
 
     def turn(self) -> Turn | None:
         """The conversation this question follows, if any."""
-        return Turn(self.context.question, self.context.doc_id) if self.context else None
+        return Turn(self.context.question, self.context.doc_id, self.context.answer) if self.context else None
 
     def to_filters(self) -> Filters | None:
         if not self.filters:

@@ -22,6 +22,7 @@ class Turn:
 
     question: str
     doc_id: str | None = None
+    answer: str | None = None  # the previous answer's text ("he" may be the person it named)
 
 
 @dataclass
@@ -52,7 +53,7 @@ def ask(engine: PressQA, request: Request, turn: Turn | None = None, count=None)
 
     `count(understood)`, when given, decides how many answers to give once the follow-up is understood ('auto':
     a list when the question, as understood, asks for one)."""
-    understood = engine.follow_up(request.question, turn.question, turn.doc_id) if turn else None
+    understood = engine.follow_up(request.question, turn.question, turn.doc_id, turn.answer) if turn else None
     question = understood or request.question
     answers = count(understood) if count else request.answers
     if turn and turn.doc_id and answers == 1:

@@ -137,17 +137,20 @@ class PressQA:
     ) -> AskResult:
         return self.pipeline.answer(question, vector, retrieved, timings)
 
-    def follow_up(self, question: str, previous: str, doc_id: str | None = None) -> str | None:
+    def follow_up(
+        self, question: str, previous: str, doc_id: str | None = None, answer: str | None = None
+    ) -> str | None:
         """A follow-up question rewritten with the previous one (see `resolve_followup`); None: it stands alone.
 
         `doc_id`, the release that answered the previous question, lends its title's subject when the previous
-        question names none."""
+        question names none; `answer`, the previous answer, is who "he" or "it" is when the previous question asked
+        for a person or an organisation."""
         title = None
         if doc_id:
             with self.live.reading() as index:
                 doc = index.store.document(doc_id)
             title = doc.title if doc else None
-        return resolve_followup(question, previous, title)
+        return resolve_followup(question, previous, title, answer)
 
     # ---- writing ---------------------------------------------------------------------------
     def add_document(self, doc: Document, origin: str = "api") -> tuple[str, int]:

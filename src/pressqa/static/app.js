@@ -299,7 +299,10 @@ async function ask(event) {
       const body = await response.json();
       reply = renderAnswer(body, body.understood_as || question);
       previous = { question: body.understood_as || question };
-      if (body.answer) previous.doc_id = body.answer.doc_id;
+      if (body.answer) {
+        previous.doc_id = body.answer.doc_id;
+        previous.answer = body.answer.text.slice(0, 300);
+      }
       ok = true;
     } else {
       reply = renderError(`Sorry, that did not work: ${await errorMessage(response)}`);
