@@ -188,6 +188,20 @@ def test_a_follow_up_question_leans_on_the_previous_one_until_a_new_topic(page):
     expect(page.locator(".understood")).to_have_count(0)  # read on its own: nothing to lean on
 
 
+def test_a_follow_up_about_that_trial_is_answered_from_the_previous_release(page, news_server):
+    page.goto(news_server + "/")
+    box = page.get_by_label("Your question")
+    box.fill("Who is the chief executive of Alveo Therapeutics?")
+    box.press("Enter")
+    expect(page.locator(".turn-answer").last.locator(".answer-text")).to_contain_text("Maria Okafor")
+    box.fill("How many patients were in that trial?")
+    box.press("Enter")
+    answer = page.locator(".turn-answer").nth(1)
+    expect(answer.locator(".understood")).to_have_text("Understood as: How many patients were in Alveo Therapeutics’ trial?")
+    expect(answer.locator(".answer-text")).to_have_text("24")
+    expect(answer.locator(".anchored")).to_be_visible()
+
+
 def test_a_name_in_an_answer_opens_its_timeline_in_date_order(page):
     ask(page, "When did CT041 receive RMAT?")
     page.locator(".turn-answer").last.get_by_role("button", name="Timeline of CT041").click()

@@ -120,6 +120,11 @@ def _is_name(word: str, position: int) -> bool:
     return word[:1].isupper() and (position > 0 or word.isupper()) and word.lower() not in _WH | _AUX
 
 
+def _possessive(name: str) -> str:
+    """ "CARsgen’s", "Alveo Therapeutics’" """
+    return f"{name}’" if name.endswith("s") else f"{name}’s"
+
+
 def _bare(word: str) -> str:
     """The word without its possessive ("BARDA’s" → "BARDA")."""
     return re.sub(r"[’']s$", "", word)
@@ -245,13 +250,13 @@ def _with_subject(question: str, subject: str) -> str | None:
     if found:
         noun = found.group(1).lower()
         standalone = noun in _HOLDER_WORDS or (noun in _PRODUCT_WORDS and _code(subject))
-        name = subject if standalone else f"{subject}’s {found.group(1)}"
+        name = subject if standalone else f"{_possessive(subject)} {found.group(1)}"
         return question[: found.start()] + name + question[found.end() :]
     words = question.split()
     for i, word in enumerate(words):
         bare = word.strip("?.!,").lower()
         if bare in _PRONOUNS:
             tail = word[len(word.rstrip("?.!,")) :]
-            name = f"{subject}’s" if bare in {"its", "their", "his"} else subject
+            name = _possessive(subject) if bare in {"its", "their", "his"} else subject
             return " ".join(words[:i] + [name + tail] + words[i + 1 :])
     return None

@@ -206,6 +206,7 @@ function renderAnswer(body, question) {
   const turn = el("article", "turn-answer");
   const answers = body.answers || (body.answer ? [body.answer] : []);
   if (body.understood_as) turn.append(el("p", "understood", `Understood as: ${body.understood_as}`));
+  if (body.from_previous_release) turn.append(el("p", "anchored", "Read first in the release of the previous answer."));
   if (answers.length > 1) {
     turn.append(el("p", "list-head", `${answers.length} answers, each from its own release:`));
     turn.append(renderAnswerList(answers, question));
