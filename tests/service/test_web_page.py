@@ -197,7 +197,8 @@ def test_a_follow_up_about_that_trial_is_answered_from_the_previous_release(page
     box.fill("How many patients were in that trial?")
     box.press("Enter")
     answer = page.locator(".turn-answer").nth(1)
-    expect(answer.locator(".understood")).to_have_text("Understood as: How many patients were in Alveo Therapeutics’ trial?")
+    understood = "Understood as: How many patients were in Alveo Therapeutics’ trial?"
+    expect(answer.locator(".understood")).to_have_text(understood)
     expect(answer.locator(".answer-text")).to_have_text("24")
     expect(answer.locator(".anchored")).to_be_visible()
 
