@@ -13,8 +13,10 @@ from pressqa.reader.question import (
     PHRASE,
     PLACE,
     asks_for_list,
+    asks_for_names,
     expected_type,
     key_terms,
+    names_something,
 )
 
 
@@ -101,3 +103,23 @@ def test_a_span_that_only_repeats_the_question_is_recognised():
     assert repeats_question(info, "RMAT designation")
     assert not repeats_question(info, "FDA")
     assert not repeats_question(info, "the U.S. Food and Drug Administration")
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("Which companies are developing Claudin18.2 therapies?", True),
+        ("Which drugs did BARDA agree to fund?", True),
+        ("In which states did Secretary Azar declare an emergency?", True),
+        ("Who were sentenced for health care fraud in Detroit?", True),
+        ("What penalties were imposed on the hospitals?", False),
+        ("Which conditions does the drug treat?", False),
+    ],
+)
+def test_a_list_of_companies_drugs_people_or_places_asks_for_names(question, names):
+    assert asks_for_names(question) is names
+
+
+def test_a_name_or_a_code_is_something_named():
+    assert all(names_something(t) for t in ("Alveo", "the FDA", "CT041", "Johnson & Johnson"))
+    assert not any(names_something(t) for t in ("vaccines and devices", "cells", "anxiety-related conditions"))

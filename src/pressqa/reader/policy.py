@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from pressqa.metrics import normalize_answer
 from pressqa.reader.calibration import Calibration, confidence_band
-from pressqa.reader.question import QuestionInfo
+from pressqa.reader.question import QuestionInfo, asks_for_names, names_something
 from pressqa.schema import Answer
 
 
@@ -69,6 +69,7 @@ class AnswerPolicy:
         (re-posts of one release share it)."""
         decision = self.decide(info, candidates, release_text)
         threshold = self.threshold if self.list_threshold is None else self.list_threshold
+        names = asks_for_names(info.text)
         answers: list[Answer] = []
         families: set[str] = set()
         given: list[set[str]] = []  # the words of each answer given
@@ -77,6 +78,8 @@ class AnswerPolicy:
             family, words = family_of(candidate.doc_id), set(normalize_answer(candidate.text).split())
             if family in families or any(words <= other or other <= words for other in given):
                 continue  # "Gerald Daneshvar" and "Gerald Daneshvar M.D." are one answer
+            if not _fits_list(candidate.text, names):
+                continue  # not an item of the kind asked for; the release's next best may be one
             families.add(family)  # a family whose best is unsure gives nothing, not its second best
             if candidate.score >= threshold:
                 given.append(words)
@@ -85,6 +88,11 @@ class AnswerPolicy:
                 break
         bands = [confidence_band(a.score, self.high, self.medium) for a in answers]
         return ListDecision(answers, bands, decision.best, decision.candidates)
+
+
+def _fits_list(text: str, names: bool) -> bool:
+    """Whether a list item is of the kind a list asks for: a name when it asks for names, never a link."""
+    return "://" not in text and not text.lower().startswith("www.") and (not names or names_something(text))
 
 
 def about_the_question(

@@ -205,6 +205,36 @@ def asks_for_list(question: str) -> bool:
     return False
 
 
+# Plural nouns whose items are names: a company, a drug, a person, a place is named, not described.
+_NAME_NOUNS = frozenset(
+    "companies firms organizations organisations agencies universities hospitals banks insurers manufacturers "
+    "startups groups partners investors institutions distributors pharmacies clinics contractors subsidiaries "
+    "drugs products therapies vaccines medicines treatments candidates devices brands "
+    "people persons officials executives doctors physicians defendants individuals officers ministers leaders "
+    "countries states cities territories counties nations regions sites".split()
+)
+
+
+def asks_for_names(question: str) -> bool:
+    """Whether a list question's items are names ("Which companies …", "Who were …", "Which drugs …"): an item
+    without a capital or a code ("vaccines and devices", "cells") is a description, not one of them."""
+    spaced = " ".join(question.split())
+    if re.match(r"(?i)who\b", spaced):
+        return True
+    match = _PLURAL_WH.search(spaced[:1].lower() + spaced[1:])
+    return bool(match) and any(w.lower().strip(",") in _NAME_NOUNS for w in match.group(1).split())
+
+
+def names_something(text: str) -> bool:
+    """Whether a span holds a name or a code: a capitalised word that is not its first ("the FDA"), its first
+    when more follow or it is an acronym, or a word of letters and digits ("CT041")."""
+    words = text.split()
+    return any(
+        any(c.isdigit() for c in w) and any(c.isalpha() for c in w) or (w[:1].isupper() and w.lower() != "the")
+        for w in words
+    )
+
+
 def repeats_question(info: QuestionInfo, text: str) -> bool:
     """Whether a span only says again what the question says: all its words are the question's, or its capitals
     spell one of the question's acronyms ("the Regenerative Medicine Advanced Therapy" for "… RMAT …")."""
