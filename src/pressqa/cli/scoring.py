@@ -204,6 +204,32 @@ def eval_across_command(
     say(f"results: {json_path}\nreport:  {report_path}")
 
 
+@app.command("list-threshold")
+def list_threshold_command(
+    results: Annotated[list[Path], typer.Argument(help="eval-across result JSONs, one per kind of release.")],
+) -> None:
+    """Choose the list items' threshold across kinds: each kind's list precision and recall at the threshold that
+    costs least on the other kinds, and the threshold that costs least on all of them (PRESSQA_LIST_THRESHOLD)."""
+    from pressqa.evaluation.evaluate import EvalInputError
+    from pressqa.evaluation.list_threshold import choose, figures_at, load_lists
+
+    try:
+        kinds = load_lists(results)
+    except EvalInputError as exc:
+        fail(str(exc))
+    held_out, chosen = choose(kinds)
+    typer.echo("each kind at the threshold chosen on the other kinds (a wrong item costs 1, a missed one 0.8):")
+    head = f"{'kind':<16}{'threshold':>10}{'precision':>11}{'recall':>8}{'cost':>7}"
+    typer.echo(f"{head}   at {chosen:.2f}: precision, recall")
+    for name, f in held_out.items():
+        at = figures_at(kinds[name], chosen)
+        precision = "–" if f.precision is None else f"{f.precision:.3f}"
+        at_precision = "–" if at.precision is None else f"{at.precision:.3f}"
+        row = f"{name:<16}{f.threshold:>10.2f}{precision:>11}{f.recall:>8.3f}{f.cost:>7.3f}"
+        typer.echo(f"{row}   {at_precision}, {at.recall:.3f}")
+    typer.echo(f"the threshold costing least over every kind: {chosen:.2f}")
+
+
 def _iso(day: str | None) -> str | None:
     """A YYYY-MM-DD day as given, or a CorpusError saying what is wrong with it."""
     import datetime as dt
