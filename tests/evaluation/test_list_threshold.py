@@ -43,7 +43,7 @@ def test_the_command_reads_results_and_names_a_file_that_is_not_one(tmp_path):
     bad.write_text("{}")
     result = CliRunner().invoke(app, ["list-threshold", str(bad)])
     assert result.exit_code != 0 and "not an eval-across result" in result.stderr
-    with pytest.raises(EvalInputError, match="no list"):
+    with pytest.raises(EvalInputError, match="none of the results has list questions"):
         empty = tmp_path / "empty.json"
         empty.write_text(json.dumps({"set": "x", "lists": []}))
         load_lists([empty])
