@@ -42,6 +42,19 @@ CHAIRMAN = "Who is the chairman of CARsgen?"
         # another subject named first, then a question about "it"
         (CHAIRMAN, "What about Moderna - who is its CEO?", "Who is Moderna’s CEO?"),
         (RMAT, "And Keppel, what fine will it pay?", "What fine will Keppel pay?"),
+        # a fragment that does not fit the last question's shape is asked of its subject, never glued onto it
+        (
+            "How long a prison sentence did Oliver Schmidt receive?",
+            "And the fine?",
+            "What was the fine for Oliver Schmidt?",
+        ),
+        ("How much did SAMHSA award in opioid grants?", "And HRSA?", "How much did HRSA award in opioid grants?"),
+        ("How much did each winner receive?", "And in Phase 2?", "How much did each winner receive in Phase 2?"),
+        (
+            "How much will BARDA provide to Opiant for a nasal spray?",
+            "and to Diassess?",
+            "How much will BARDA provide to Diassess for a nasal spray?",
+        ),
         # a title or a law is not what the last question was about
         ("Who is the President of Acme Corp?", "Where are its facilities?", "Where are Acme Corp’s facilities?"),
         (
@@ -62,8 +75,6 @@ def test_a_follow_up_is_rewritten_with_the_previous_question(previous, question,
         (RMAT, "When did Moderna announce the collaboration?"),  # names its own subject
         (RMAT, "Who is the CEO of CARsgen?"),
         ("What is the weather like?", "and tomorrow?"),  # nothing to lean on
-        # a fragment that does not fit the last question's shape is never glued onto it
-        ("How long a prison sentence did former Volkswagen manager Oliver Schmidt receive?", "And the fine?"),
     ],
 )
 def test_a_question_that_stands_alone_is_left_as_it_is(previous, question):

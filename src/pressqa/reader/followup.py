@@ -39,6 +39,11 @@ _TITLES = frozenset(
     "ambassador surgeon acting".split()
 )
 _LAWS = frozenset("act law rule regulation code".split())
+_PEOPLE = frozenset("co-chair cochair chairperson spokesperson founder co-founder partner manager officer".split())
+_CALENDAR = frozenset(
+    "january february march april may june july august september october november december monday tuesday "
+    "wednesday thursday friday saturday sunday".split()
+)
 _MAX_OBJECT_WORDS = 5  # "receive orphan drug designation": a verb and what it asks about
 # "What about Filefax - how much did its receiver agree to pay?": another subject, then a question about it.
 _NAMED_THEN_ASKED = re.compile(
@@ -69,6 +74,9 @@ def resolve_followup(
     subject = _subject(_words(previous))
     if subject is None and release_title and fragment is None:
         subject = _subject(_words(release_title))
+    if fragment and subject is None and fragment.split()[0].lower() in _PREPOSITIONS and not _like_subject(fragment):
+        resolved = _with_phrase(" ".join(previous.split()).rstrip("?.! ").split(), fragment)  # needs no subject
+        return resolved[:1].upper() + resolved[1:]
     if not words or subject is None:
         return None
     if fragment is not None:
@@ -162,11 +170,11 @@ def _subject(words: list[str]) -> str | None:
 
     def title(run: tuple[int, int]) -> bool:  # "the President", "the False Claims Act": not what it is about
         named = [_bare(w).lower().rstrip(".") for w in words[run[0] : run[1]]]
-        return all(w in _TITLES for w in named) or named[-1] in _LAWS
+        return all(w in _TITLES or w in _CALENDAR for w in named) or named[-1] in _LAWS
 
     runs = [r for r in runs if not title(r)] or runs
     best = next((r for r in runs if code(r)), None) or next((r for r in runs if not acronym(r)), runs[0])
-    return " ".join(words[best[0] : best[1]])
+    return " ".join(words[best[0] : best[1]]).rstrip("’'")  # "OptimumBank Holdings' net earnings"
 
 
 def _split_lead_in(question: str) -> tuple[str | None, str]:
@@ -216,32 +224,79 @@ def _like_subject(phrase: str) -> bool:
 
 def _with_fragment(previous: str, subject: str, fragment: str) -> str | None:
     text = " ".join(previous.split()).rstrip("?.! ")
+    words = text.split()
     if fragment.split()[0].lower() in _WH:  # "and when?": the same question, asking another thing
-        words = text.split()
         aux = next((i for i, w in enumerate(words) if w.lower() in _AUX), None)
         return f"{fragment} {' '.join(words[aux:])}?" if aux else None
     if _like_subject(fragment):  # "and CT053?": the same question about another subject
-        words = fragment.split()
-        name = " ".join(words[1:]) if words[0].lower() in _PREPOSITIONS else fragment
+        parts = fragment.split()
+        name = " ".join(parts[1:]) if parts[0].lower() in _PREPOSITIONS else fragment
         return f"{text.replace(subject, name, 1)}?"
+    swapped = _acronym_swapped(words, fragment)  # "And HRSA?" after "How much did SAMHSA award …?"
+    if swapped:
+        return swapped
+    if fragment.split()[0].lower() in _PREPOSITIONS:  # "and in Phase 2?": the same question, of another case
+        return _with_phrase(words, fragment)
+    return _in_place_of_object(text, subject, fragment) or _asked_of(previous, subject, fragment)
+
+
+def _acronym_swapped(words: list[str], fragment: str) -> str | None:
+    """The previous question with the acronym it opens on ("did SAMHSA award") replaced by the fragment's."""
+    if len(fragment.split()) != 1 or not fragment.isupper() or _code(fragment):
+        return None
+    for i, word in enumerate(words[1:], start=1):
+        if words[i - 1].lower() in _AUX and _bare(word).isupper() and not _code(word) and len(_bare(word)) > 1:
+            return " ".join(words[:i] + [word.replace(_bare(word), fragment)] + words[i + 1 :]) + "?"
+    return None
+
+
+def _with_phrase(words: list[str], fragment: str) -> str:
+    """The previous question with its phrase of the fragment's preposition replaced by the fragment ("… provide
+    to Opiant for …" → "… provide to Diassess for …"), or the fragment added at its end when it has none."""
+    preposition = fragment.split()[0].lower()
+    at = next((i for i, w in enumerate(words) if w.lower() == preposition and i > 1), None)
+    if at is None:
+        return f"{' '.join(words)} {fragment}?"
+    end = next((i for i in range(at + 1, len(words)) if words[i].lower() in _PREPOSITIONS), len(words))
+    return " ".join(words[:at] + fragment.split() + words[end:]) + "?"
+
+
+def _in_place_of_object(text: str, subject: str, fragment: str) -> str | None:
+    """ "When did CT041 receive RMAT" (the subject after the question's verb, then a verb and what was asked
+    about), "… grant CT041 Orphan Drug designation" (a verb, the subject, a name) or "Who is the chairman of
+    CARsgen" (what was asked about, then the subject's preposition): the fragment in place of what was asked
+    about; None for any other shape."""
     at = text.find(subject)
     before, after = text[:at].split(), text[at + len(subject) :].split()
+    if not before:
+        return None
     if after:
-        # "When did CT041 receive RMAT" (the subject after the question's verb, then a verb and what was asked
-        # about) or "… grant CT041 Orphan Drug designation" (a verb, the subject, a name): the fragment replaces
-        # what was asked about. Any other shape would glue the fragment on: no rewrite.
-        if not before or len(after) > _MAX_OBJECT_WORDS:
+        if len(after) > _MAX_OBJECT_WORDS:
             return None
-        if before[-1].lower() in _AUX and after[0][:1].islower():
+        if before[-1].lower() in _AUX and after[0][:1].islower() and len(after) > 1:
             return f"{text[: at + len(subject)]} {after[0]} {fragment}?"
         if before[-1][:1].islower() and after[0][:1].isupper():
             return f"{text[: at + len(subject)]} {fragment}?"
         return None
-    # "Who is the chairman of CARsgen": the phrase between the question word's verb and the subject's preposition
-    if not before or before[-1].lower() not in _PREPOSITIONS:
+    if before[-1].lower() not in _PREPOSITIONS:
         return None
     start = next((i + 1 for i, w in enumerate(before) if w.lower() in _AUX), 1)
     return f"{' '.join(before[:start] + [fragment] + before[-1:] + [subject])}?"
+
+
+def _asked_of(previous: str, subject: str, fragment: str) -> str:
+    """ "And the fine?" after "How long a prison sentence did Volkswagen's manager receive?" → "What was the fine
+    for Volkswagen?": the fragment asked of the subject, in the previous question's tense, by the previous
+    question's word for a person or an amount."""
+    lowered = previous.lower()
+    head = _bare(fragment.split()[-1]).lower()
+    person = head in _TITLES or head.endswith(("chair", "man", "woman", "person", "er", "or")) and head in _PEOPLE
+    wh = "Who" if person else "How much" if lowered.startswith("how much") else "What"
+    past = bool(re.search(r"\b(did|was|were|had)\b", lowered))
+    plural = fragment.split()[-1].lower().endswith("s") and not fragment.lower().endswith("ss")
+    verb = ("were" if plural else "was") if past else ("are" if plural else "is")
+    about = "" if subject.lower() in fragment.lower() else f" for {subject}"
+    return f"{wh} {verb} {fragment}{about}?"
 
 
 def _with_subject(question: str, subject: str) -> str | None:
