@@ -134,6 +134,15 @@ class Settings(BaseSettings):
     # A list item is a decision of its own: one release's best candidate for a question many releases answer
     # in part. Chosen on list questions, not on one-answer questions: `pressqa list-threshold` over the eval-across
     # results of the HHS, wire and DOJ-2017 sets (each kind's figures read at the threshold the other two chose).
+    # A follow-up read in the release the previous answer cited: the user has said where to look, so an answer
+    # there is likelier right than the same score over the whole index. Chosen by `pressqa eval-suite
+    # --within-release` (each held-out question read in its own release; least cost over kinds).
+    followup_threshold: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="The least calibrated score of a follow-up's answer read in the previous answer's release.",
+    )
     list_threshold: float | None = Field(
         default=0.8,
         ge=0.0,

@@ -29,3 +29,20 @@ def test_a_first_question_and_a_list_are_asked_of_the_whole_index(news_engine):
     turn = Turn("Who founded Brightline Bio?", "brightline-rmat")
     listed = ask(news_engine, Request("Which gene and cell therapies received RMAT designation?", answers=3), turn)
     assert not listed.anchored and len(listed.result.answers) >= 2
+
+
+def test_the_follow_up_threshold_decides_what_the_previous_release_answers(news_engine):
+    turn = Turn("Who founded Brightline Bio?", "brightline-rmat")
+    request = Request("How much did the company raise in its Series B round?")
+    live = news_engine.live
+    original = live.settings
+    try:
+        live.settings = original.model_copy(update={"followup_threshold": 1.0})
+        strict = ask(news_engine, request, turn)
+        live.settings = original.model_copy(update={"followup_threshold": 0.0})
+        lenient = ask(news_engine, request, turn)
+    finally:
+        live.settings = original
+    assert not strict.anchored  # no answer is that sure: the whole index is asked
+    assert lenient.anchored and lenient.result.answer.text == "$40 million"
+    assert lenient.result.answers == [lenient.result.answer] and lenient.result.confidence

@@ -96,6 +96,13 @@ def eval_suite_command(
             "calibration fitted on every kind (each weighing the same) here."
         ),
     ] = None,
+    within_release: Annotated[
+        bool,
+        typer.Option(
+            help="Ask each question of its own release only (as a follow-up is read in the previous answer's "
+            "release) and print the threshold costing least there (PRESSQA_FOLLOWUP_THRESHOLD)."
+        ),
+    ] = False,
 ) -> None:
     """Ask the held-out releases of every kind (DOJ, corporate wire, HHS) and print each kind's figures and their
     mean: the table models, thresholds and calibration are chosen on."""
@@ -127,7 +134,7 @@ def eval_suite_command(
         folder = (settings.cache_dir or default_cache_dir()) / "suite"
         engine = engine_for(settings)
         try:
-            result = run_suite(engine, shared, folder, kinds, log=say)
+            result = run_suite(engine, shared, folder, kinds, log=say, within_release=within_release)
         finally:
             engine.close()
     except (SuiteInputError, CorpusError, IndexNotReady) as exc:
@@ -146,6 +153,12 @@ def eval_suite_command(
         say(
             f"the threshold costing least over kinds (a wrong answer 1, a right one held back 0.8): {threshold:.2f} "
             f"(mean cost {cost:.3f} a question; the set threshold is {settings.no_answer_threshold:.2f})"
+        )
+    if within_release and not fit_calibration:
+        threshold, cost = best_threshold(result.results)
+        say(
+            f"within its own release, the threshold costing least over kinds: {threshold:.2f} (mean cost {cost:.3f} "
+            f"a question; the follow-up threshold is {settings.followup_threshold:.2f})"
         )
     out.mkdir(parents=True, exist_ok=True)
     path = out / "suite.json"

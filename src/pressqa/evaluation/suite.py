@@ -239,8 +239,10 @@ def run_suite(
     kinds: list[ReleaseKind],
     progress: bool = True,
     log: Callable[[str], None] = print,
+    within_release: bool = False,
 ) -> SuiteResult:
-    """Ask each kind's held-out questions open-domain over its corpus (indexed once, cached)."""
+    """Ask each kind's held-out questions open-domain over its corpus (indexed once, cached); `within_release`:
+    each of its own release only, as a follow-up is read in the release the previous answer cited."""
     results = {}
     for kind in kinds:
         part = prepare(kind, shared, folder)
@@ -250,7 +252,8 @@ def run_suite(
             f"{len(part.held_out)} releases, asked over {part.corpus}"
         )
         use_corpus_index(engine, [part.corpus], progress, log=log)
-        results[kind.name] = evaluate(engine, f"suite-{kind.name}", part.items, progress=progress)
+        name = f"suite-{kind.name}"
+        results[kind.name] = evaluate(engine, name, part.items, progress=progress, oracle=within_release)
     return SuiteResult(results)
 
 

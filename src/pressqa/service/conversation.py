@@ -8,8 +8,9 @@ there; otherwise the standalone question is asked of the whole index, like any o
 names someone the previous release never mentions ("What about Moderna?") goes straight to the whole index.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from pressqa.reader.calibration import confidence_band
 from pressqa.reader.question import proper_names
 from pressqa.retrieval.retrieve import Filters, Mode
 from pressqa.service.pipeline import AskResult
@@ -79,4 +80,8 @@ def _from_previous_release(engine: PressQA, request: Request, question: str, doc
     base = request.filters or Filters()
     filters = Filters(date_from=base.date_from, date_to=base.date_to, doc_ids=ids)
     result = engine.ask(question, request.top_k, request.mode, filters, 1, False, request.deadline)
-    return result if result.answer is not None else None
+    best, settings = result.best_candidate, engine.settings
+    if best is None or best.score < settings.followup_threshold:
+        return None
+    band = confidence_band(best.score, settings.high_confidence, settings.medium_confidence)
+    return replace(result, answer=best, confidence=band, answers=[best], bands=[band])
