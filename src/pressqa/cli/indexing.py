@@ -50,11 +50,24 @@ def ingest(
         fail(str(exc))
     if report is not None:
         print_report(report, settings)
+        alert(engine, report)
     if feed:
-        on_report = lambda r: print_report(r, settings)  # noqa: E731
+
+        def on_report(r) -> None:
+            print_report(r, settings)
+            alert(engine, r)
+
         index_feeds(feed, settings, engine.embedder, engine.analyzer, on_report, say, force=True)
     if report is not None and report.errors:
         raise typer.Exit(1)
+
+
+def alert(engine, report) -> None:
+    """Ask the saved questions of the releases an ingest added or changed, and say what answered them."""
+    from pressqa.service.watches import safely_check_releases
+
+    for hit in safely_check_releases(engine, report.added + report.updated):
+        say(f"saved question {hit.watch_id} answered by {hit.doc_id}: {hit.answer!r} ({hit.score:.2f})")
 
 
 @app.command()
@@ -66,8 +79,12 @@ def watch(once: Annotated[bool, typer.Option(help="One round, then exit (for cro
     if not settings.watch_feeds and not settings.watch_folders:
         fail("nothing to watch: set PRESSQA_WATCH_FEEDS='[\"https://…/rss\"]' and/or PRESSQA_WATCH_FOLDERS")
     engine = engine_for(settings)
+
+    def on_report(r) -> None:
+        print_report(r, settings)
+        alert(engine, r)
+
     try:
-        on_report = lambda r: print_report(r, settings)  # noqa: E731
         run_watch(settings, engine.embedder, engine.analyzer, on_report, say, once)
     except KeyboardInterrupt:
         say("stopped")

@@ -1,7 +1,8 @@
 """The on-disk index: one folder, opened as one `Index`, made of parts with one job each.
 
 - `store` (`DocumentStore`, SQLite): documents and chunks with their vectors; the source of truth;
-- `families` (`FamilyTable`, the same SQLite file): release families;
+- `families` (`FamilyTable`, the same SQLite file): release families; `feedback` and `watches` (saved
+  questions and their hits) beside them;
 - `lexical` (`LexicalIndex`, bm25s) and `dense` (`VectorIndex`, FAISS): derived from the store;
 - the manifest, the lock and atomic writes (`pressqa.retrieval.manifest`).
 
@@ -42,6 +43,7 @@ from pressqa.retrieval.manifest import (
     write_manifest,
 )
 from pressqa.retrieval.store import DocumentStore, connect
+from pressqa.retrieval.watch_table import WatchTable
 from pressqa.schema import Chunk, Document
 
 __all__ = ["FORMAT", "Index", "IndexNotReady", "index_lock", "read_manifest"]
@@ -61,6 +63,7 @@ class Index:
         self.store = store
         self.families = FamilyTable(store.db)
         self.feedback = FeedbackTable(store.db)
+        self.watches = WatchTable(store.db)
         self.dense = VectorIndex.empty(manifest["dimension"], self.ann)
         self.lexical: LexicalIndex | None = None  # None: changed since the last save, rebuilt when searched
         self._tokens = TokenCache()  # so that a rebuild tokenizes only the chunks a write added

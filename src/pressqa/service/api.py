@@ -41,6 +41,8 @@ from pressqa.service.api_models import (
 from pressqa.service.qa import PressQA, UnknownAnswer, UnknownRelease
 from pressqa.service.timeline import describe, timeline
 from pressqa.service.upload import BodyLimit, document_body_schema, document_from_request
+from pressqa.service.watch_models import HitOut, WatchIn, WatchOut, hit_out, watch_out
+from pressqa.service.watches import safely_check_releases
 
 router = APIRouter()
 STATIC = resources.files("pressqa") / "static"
@@ -172,10 +174,12 @@ async def add_document(request: Request, response: Response, engine: Engine) -> 
     async with request.app.state.write_admission.admitted():  # 503 up front when writes queue up
         doc = await document_from_request(request)
         status, chunks = await run_in_threadpool(engine.add_document, doc)
+        # Saved questions are asked of the new release before the response: its hits are there when it returns.
+        hits = [] if status == "unchanged" else await run_in_threadpool(safely_check_releases, engine, [doc.doc_id])
     if status != "added":
         response.status_code = 200
     response.headers["Location"] = f"/documents/{quote(doc.doc_id)}"
-    return DocumentWritten(doc_id=doc.doc_id, status=status, chunks=chunks)
+    return DocumentWritten(doc_id=doc.doc_id, status=status, chunks=chunks, watch_hits=len(hits))
 
 
 @router.delete(
@@ -213,6 +217,67 @@ def add_feedback(body: FeedbackIn, response: Response, engine: Engine) -> Feedba
     if status == "updated":
         response.status_code = 200
     return FeedbackWritten(id=row_id, status=status)
+
+
+@router.post(
+    "/watches",
+    response_model=WatchOut,
+    status_code=201,
+    summary="Save a question: every release added from now on is asked it, and its answers are kept as hits",
+    dependencies=[Depends(require_api_key)],
+    responses=WRITE_ERRORS,
+)
+def add_watch(body: WatchIn, engine: Engine) -> WatchOut:
+    return watch_out(engine.add_watch(body.question, body.min_confidence))
+
+
+@router.get("/watches", response_model=list[WatchOut], summary="The saved questions, with their hit counts")
+def list_watches(engine: Engine) -> list[WatchOut]:
+    with engine.reading() as index:
+        counts = index.watches.hit_counts()
+        return [watch_out(w, counts.get(w.id, 0)) for w in index.watches.all()]
+
+
+@router.delete(
+    "/watches/{watch_id}",
+    response_model=WatchOut,
+    summary="Drop a saved question and its hits",
+    dependencies=[Depends(require_api_key)],
+    responses={404: {"description": "No such saved question."}, **WRITE_ERRORS},
+)
+def delete_watch(watch_id: int, engine: Engine) -> WatchOut:
+    with engine.reading() as index:
+        watch = index.watches.get(watch_id)
+    if watch is None or not engine.remove_watch(watch_id):
+        raise HTTPException(status_code=404, detail=f"No saved question with id {watch_id}.")
+    return watch_out(watch)
+
+
+@router.get(
+    "/watches/{watch_id}/hits",
+    response_model=list[HitOut],
+    summary="The releases found to answer a saved question, oldest first",
+    responses={404: {"description": "No such saved question."}},
+)
+def watch_hits(
+    watch_id: int,
+    engine: Engine,
+    since: Annotated[dt.datetime | None, Query(description="Only hits found after this time (ISO 8601).")] = None,
+) -> list[HitOut]:
+    after = None
+    if since is not None:
+        moment = since if since.tzinfo else since.replace(tzinfo=dt.UTC)
+        after = moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    with engine.reading() as index:
+        if index.watches.get(watch_id) is None:
+            raise HTTPException(status_code=404, detail=f"No saved question with id {watch_id}.")
+        hits = index.watches.hits(watch_id, after)
+        docs = index.store.metadata({h.doc_id for h in hits})
+    return [hit_out(h, *_title_date(docs.get(h.doc_id))) for h in hits]
+
+
+def _title_date(doc) -> tuple[str | None, str | None]:
+    return (doc.title, doc.date) if doc else (None, None)
 
 
 @router.get("/health", response_model=Health, summary="Model, index size and version")

@@ -279,6 +279,7 @@ class DocumentWritten(BaseModel):
     doc_id: str
     status: str = Field(description="'added', 'updated', 'unchanged' (the same release again) or 'deleted'.")
     chunks: int = Field(description="Passages the release was split into (0 once deleted).")
+    watch_hits: int = Field(default=0, description="Saved questions (`/watches`) the release was found to answer.")
 
 
 class AnswerOut(BaseModel):

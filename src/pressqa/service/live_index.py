@@ -75,6 +75,8 @@ class LiveIndex:
                 index.save()
 
     def _fresh(self, locked: bool = False) -> Index:
+        if self._index is None and locked:  # a first use that writes: loading takes the lock this thread holds
+            self._reload(locked)
         index = self.index
         if index.disk_generation() != index.generation or not index.same_files():
             self._reload(locked)

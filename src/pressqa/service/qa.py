@@ -19,6 +19,7 @@ from pressqa.retrieval.embed import Embedder
 from pressqa.retrieval.feedback_table import Feedback
 from pressqa.retrieval.index import Index
 from pressqa.retrieval.retrieve import Filters, Mode, Retrieved, Retriever
+from pressqa.retrieval.watch_table import Watch
 from pressqa.schema import Document
 from pressqa.service.components import Components
 from pressqa.service.live_index import LiveIndex
@@ -156,6 +157,16 @@ class PressQA:
     def add_document(self, doc: Document, origin: str = "api") -> tuple[str, int]:
         """Index one release and save it: ('added' | 'updated' | 'unchanged', its chunk count)."""
         return self.writer.add_document(doc, origin)
+
+    def add_watch(self, question: str, min_confidence: float | None = None) -> Watch:
+        """Save a question to ask of every release added from now on (`service.watches`)."""
+        with self.live.writing() as index:
+            return index.watches.add(question, min_confidence)
+
+    def remove_watch(self, watch_id: int) -> bool:
+        """Drop a saved question and its hits; False when there was none."""
+        with self.live.writing() as index:
+            return index.watches.remove(watch_id)
 
     def remove_document(self, doc_id: str) -> bool:
         """Drop one release and save; False when there was none with that id."""

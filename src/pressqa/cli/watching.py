@@ -1,0 +1,103 @@
+"""Saved questions: `pressqa watches add|list|rm|hits` (the API's /watches)."""
+
+import datetime as dt
+import json
+from typing import Annotated
+
+import typer
+
+from pressqa.cli.app import app, engine_for, fail
+from pressqa.retrieval.index import IndexNotReady
+
+watches_app = typer.Typer(help="Saved questions asked of every release added from now on, and the releases found.")
+app.add_typer(watches_app, name="watches")
+
+
+@watches_app.command("add")
+def add(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    min_confidence: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="The least answer score that makes a hit.")
+    ] = None,
+) -> None:
+    """Save a question; every release ingested from now on is asked it."""
+    from pydantic import ValidationError
+
+    from pressqa.service.watch_models import WatchIn, watch_out
+
+    try:
+        body = WatchIn(question=question, min_confidence=min_confidence)
+    except ValidationError as exc:
+        fail(f"invalid question: {exc.errors()[0]['msg']}", 2)
+    try:
+        watch = engine_for().add_watch(body.question, body.min_confidence)
+    except IndexNotReady as exc:
+        fail(str(exc))
+    typer.echo(watch_out(watch).model_dump_json())
+
+
+@watches_app.command("list")
+def list_watches() -> None:
+    """The saved questions, with their hit counts."""
+    from pressqa.service.watch_models import watch_out
+
+    try:
+        with engine_for().reading() as index:
+            counts = index.watches.hit_counts()
+            watches = [watch_out(w, counts.get(w.id, 0)) for w in index.watches.all()]
+    except IndexNotReady as exc:
+        fail(str(exc))
+    for watch in watches:
+        typer.echo(f"{watch.id}\t{watch.hits} hits\t{watch.question}")
+
+
+@watches_app.command("rm")
+def remove(watch_id: Annotated[int, typer.Argument(help="The saved question's id (pressqa watches list).")]) -> None:
+    """Drop a saved question and its hits."""
+    try:
+        removed = engine_for().remove_watch(watch_id)
+    except IndexNotReady as exc:
+        fail(str(exc))
+    if not removed:
+        fail(f"no saved question with id {watch_id}")
+    typer.echo(f"removed saved question {watch_id}")
+
+
+@watches_app.command("hits")
+def hits(
+    watch_id: Annotated[int, typer.Argument(help="The saved question's id.")],
+    since: Annotated[str | None, typer.Option(help="Only hits found after this time (ISO 8601).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the API's hits body.")] = False,
+) -> None:
+    """The releases found to answer a saved question, oldest first."""
+    from pressqa.service.watch_models import hit_out
+
+    after = None
+    if since is not None:
+        try:
+            moment = dt.datetime.fromisoformat(since)
+        except ValueError:
+            fail(f"not a time (ISO 8601): {since!r}", 2)
+        after = (
+            (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC))
+            .astimezone(dt.UTC)
+            .isoformat(timespec="microseconds")
+        )
+    try:
+        with engine_for().reading() as index:
+            if index.watches.get(watch_id) is None:
+                fail(f"no saved question with id {watch_id}")
+            found = index.watches.hits(watch_id, after)
+            docs = index.store.metadata({h.doc_id for h in found})
+    except IndexNotReady as exc:
+        fail(str(exc))
+    rows = [hit_out(h, *_title_date(docs.get(h.doc_id))) for h in found]
+    if as_json:
+        typer.echo(json.dumps([r.model_dump() for r in rows], indent=2, ensure_ascii=False))
+        return
+    for row in rows:
+        typer.echo(f"{row.found}\t{row.answer}\t{row.doc_id}\t{row.title or ''}")
+
+
+def _title_date(doc) -> tuple[str | None, str | None]:
+    return (doc.title, doc.date) if doc else (None, None)

@@ -1,0 +1,65 @@
+"""Request and response bodies of the saved questions' endpoints (`/watches`)."""
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from pressqa.retrieval.watch_table import Hit, Watch
+from pressqa.service.api_models import check_question
+
+
+class WatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(
+        description="The question to ask of every release added from now on.",
+        examples=["Has CARsgen received a new FDA designation?"],
+    )
+    min_confidence: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="The least answer score that makes a hit (default: the threshold)."
+    )
+
+    @field_validator("question")
+    @classmethod
+    def _question(cls, value: str) -> str:
+        return check_question(value)
+
+
+class WatchOut(BaseModel):
+    id: int
+    question: str
+    min_confidence: float | None
+    created: str = Field(description="When the question was saved (ISO 8601, UTC).")
+    hits: int = Field(default=0, description="Releases found to answer it so far.")
+
+
+class HitOut(BaseModel):
+    id: int
+    watch_id: int
+    doc_id: str = Field(description="The release that answered the saved question.")
+    answer: str = Field(description="The span: the release's text[start:end].")
+    start: int
+    end: int
+    score: float = Field(description="The answer's calibrated score.")
+    found: str = Field(description="When the release was found to answer it (ISO 8601, UTC).")
+    title: str | None = None
+    date: str | None = None
+
+
+def watch_out(watch: Watch, hits: int = 0) -> WatchOut:
+    return WatchOut(
+        id=watch.id, question=watch.question, min_confidence=watch.min_confidence, created=watch.created, hits=hits
+    )
+
+
+def hit_out(hit: Hit, title: str | None = None, date: str | None = None) -> HitOut:
+    return HitOut(
+        id=hit.id or 0,
+        watch_id=hit.watch_id,
+        doc_id=hit.doc_id,
+        answer=hit.answer,
+        start=hit.start,
+        end=hit.end,
+        score=round(hit.score, 4),
+        found=hit.found,
+        title=title,
+        date=date,
+    )

@@ -1,0 +1,101 @@
+import datetime as dt
+import shutil
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from pressqa.cli import app
+from pressqa.config import get_settings
+from pressqa.ingest.pipeline import ingest
+from pressqa.service.api import create_app
+from pressqa.service.qa import PressQA
+from tests.conftest import CORPUS, make_settings
+
+KEY = "test-key-0123456789"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+CFO = "Who is the chief financial officer of Orbital Biologics?"
+APPOINTMENT = {
+    "doc_id": "orbital-cfo",
+    "title": "Orbital Biologics appoints Dana Whitfield Chief Financial Officer",
+    "date": "2024-03-03",
+    "text": "Orbital Biologics appoints Dana Whitfield Chief Financial Officer\n\nBOSTON, March 3, 2024 -- Orbital "
+    "Biologics today announced that Dana Whitfield will join the company as Chief Financial Officer on April 1, "
+    "2024. She was previously treasurer of Helix Bio.",
+}
+REPOST = {**APPOINTMENT, "doc_id": "wire-orbital-cfo", "text": "FOR IMMEDIATE RELEASE\n\n" + APPOINTMENT["text"]}
+UNRELATED = {
+    "doc_id": "harbor-lease",
+    "title": "Harbor Labs signs a lease",
+    "text": "Harbor Labs signs a lease\n\nCAMBRIDGE, November 5, 2020 - Harbor Labs signed a ten-year lease for a "
+    "building in Cambridge, where its 120 employees will move in 2021.",
+}
+
+
+@pytest.fixture()
+def writer(tmp_path, models):
+    """An API with writes enabled over a fresh index of corpus/."""
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    settings = make_settings(tmp_path, api_key=KEY)
+    ingest([settings.corpus_dir], settings, models.embedder, models.analyzer)
+    engine = PressQA(settings)
+    engine.embedder, engine.analyzer = models.embedder, models.analyzer
+    with TestClient(create_app(settings, engine)) as test_client:
+        yield test_client
+    engine.close()
+
+
+def test_a_release_that_answers_a_saved_question_is_a_hit_in_the_same_request(writer):
+    watch = writer.post("/watches", json={"question": CFO}, headers=AUTH)
+    assert watch.status_code == 201
+    watch_id = watch.json()["id"]
+    before = dt.datetime.now(dt.UTC).isoformat()
+
+    unrelated = writer.post("/documents", json=UNRELATED, headers=AUTH).json()
+    assert unrelated["watch_hits"] == 0  # never names Orbital Biologics: not even read for it
+    added = writer.post("/documents", json=APPOINTMENT, headers=AUTH).json()
+    assert added["status"] == "added" and added["watch_hits"] == 1
+    hits = writer.get(f"/watches/{watch_id}/hits").json()
+    assert [(h["doc_id"], h["answer"]) for h in hits] == [("orbital-cfo", "Dana Whitfield")]
+    assert hits[0]["title"] == APPOINTMENT["title"] and hits[0]["date"] == "2024-03-03"
+    assert writer.get(f"/watches/{watch_id}/hits", params={"since": before}).json() == hits
+    assert writer.get(f"/watches/{watch_id}/hits", params={"since": hits[0]["found"]}).json() == []
+
+    # A re-post of the same release (its family) and the same release again add no hit.
+    assert writer.post("/documents", json=REPOST, headers=AUTH).json()["watch_hits"] == 0
+    assert writer.post("/documents", json=APPOINTMENT, headers=AUTH).json()["watch_hits"] == 0
+    assert [w["hits"] for w in writer.get("/watches").json()] == [1]
+
+
+def test_saved_questions_are_writes_and_bad_input_is_a_clear_error(writer):
+    assert writer.post("/watches", json={"question": CFO}).status_code == 401
+    assert writer.post("/watches", json={"question": " "}, headers=AUTH).status_code == 422
+    assert writer.post("/watches", json={"question": CFO, "min_confidence": 2}, headers=AUTH).status_code == 422
+    assert writer.get("/watches/99/hits").status_code == 404
+    assert writer.get("/watches/1/hits", params={"since": "yesterday"}).status_code == 422
+    watch_id = writer.post("/watches", json={"question": CFO}, headers=AUTH).json()["id"]
+    assert writer.delete(f"/watches/{watch_id}").status_code == 401
+    assert writer.delete(f"/watches/{watch_id}", headers=AUTH).json()["question"] == CFO
+    assert writer.delete(f"/watches/{watch_id}", headers=AUTH).status_code == 404
+    assert writer.get("/watches").json() == []
+
+
+def test_the_cli_saves_questions_and_ingest_reports_their_hits(tmp_path, monkeypatch, request):
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    monkeypatch.setenv("PRESSQA_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("PRESSQA_CORPUS_DIR", str(tmp_path / "corpus"))
+    get_settings.cache_clear()
+    request.addfinalizer(get_settings.cache_clear)
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest"]).exit_code == 0
+    assert runner.invoke(app, ["watches", "add", CFO]).exit_code == 0
+    (tmp_path / "corpus" / "orbital.txt").write_text(APPOINTMENT["text"])
+    result = runner.invoke(app, ["ingest"])
+    assert result.exit_code == 0 and "answered by orbital.txt: 'Dana Whitfield'" in result.stderr
+    listed = runner.invoke(app, ["watches", "list"])
+    assert "1 hits" in listed.stdout and CFO in listed.stdout
+    hits = runner.invoke(app, ["watches", "hits", "1"])
+    assert "Dana Whitfield\torbital.txt" in hits.stdout
+    assert runner.invoke(app, ["watches", "hits", "1", "--since", "not a time"]).exit_code == 2
+    assert runner.invoke(app, ["watches", "rm", "1"]).exit_code == 0
+    assert runner.invoke(app, ["watches", "rm", "1"]).exit_code == 1
