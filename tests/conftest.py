@@ -2,6 +2,8 @@
 
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,19 @@ def make_settings(tmp: Path, **overrides) -> Settings:
 def models(tmp_path_factory) -> PressQA:
     """An engine whose embedder and analyzer are loaded once and shared by every test."""
     return PressQA(make_settings(tmp_path_factory.mktemp("models")))
+
+
+@contextmanager
+def writable_client(tmp: Path, models: PressQA, key: str, **overrides) -> Iterator[TestClient]:
+    """An API with writes enabled (API key `key`) over a fresh index of a copy of corpus/ in `tmp`."""
+    shutil.copytree(CORPUS, tmp / "corpus")
+    settings = make_settings(tmp, api_key=key, **overrides)
+    ingest([settings.corpus_dir], settings, models.embedder, models.analyzer)
+    engine = PressQA(settings)
+    engine.embedder, engine.analyzer = models.embedder, models.analyzer
+    with TestClient(create_app(settings, engine)) as test_client:
+        yield test_client
+    engine.close()
 
 
 def indexed_engine(settings: Settings, models: PressQA, releases: int) -> PressQA:

@@ -1,13 +1,7 @@
-import shutil
-
 import pytest
-from fastapi.testclient import TestClient
 
-from pressqa.ingest.pipeline import ingest
 from pressqa.retrieval.index import Index
-from pressqa.service.api import create_app
-from pressqa.service.qa import PressQA
-from tests.conftest import CORPUS, make_settings
+from tests.conftest import writable_client
 
 KEY = "feedback-key-0123456789"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -16,14 +10,9 @@ GOLDEN = "001_dddbf5ee798e36f0.txt"
 
 @pytest.fixture()
 def writer(tmp_path, models):
-    shutil.copytree(CORPUS, tmp_path / "corpus")
-    settings = make_settings(tmp_path, api_key=KEY)
-    ingest([settings.corpus_dir], settings, models.embedder, models.analyzer)
-    engine = PressQA(settings)
-    engine.embedder, engine.analyzer = models.embedder, models.analyzer
-    with TestClient(create_app(settings, engine)) as test_client:
-        yield test_client
-    engine.close()
+    """An API with writes enabled over a fresh index of corpus/ (each test may change it)."""
+    with writable_client(tmp_path, models, KEY) as client:
+        yield client
 
 
 def asked(client, question: str) -> dict:

@@ -1,4 +1,3 @@
-import shutil
 import threading
 
 import pytest
@@ -8,7 +7,7 @@ from pressqa.ingest.pipeline import ingest
 from pressqa.retrieval.index import Index
 from pressqa.service.api import create_app
 from pressqa.service.qa import PressQA
-from tests.conftest import CORPUS, make_settings
+from tests.conftest import writable_client
 
 KEY = "test-key-0123456789"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -22,14 +21,8 @@ RELEASE = (
 @pytest.fixture()
 def writer(tmp_path, models):
     """An API with writes enabled over a fresh index of corpus/ (each test may change it)."""
-    shutil.copytree(CORPUS, tmp_path / "corpus")
-    settings = make_settings(tmp_path, api_key=KEY, max_document_bytes=64 * 1024)
-    ingest([settings.corpus_dir], settings, models.embedder, models.analyzer)
-    engine = PressQA(settings)
-    engine.embedder, engine.analyzer = models.embedder, models.analyzer
-    with TestClient(create_app(settings, engine)) as test_client:
-        yield test_client
-    engine.close()
+    with writable_client(tmp_path, models, KEY, max_document_bytes=64 * 1024) as client:
+        yield client
 
 
 def on_disk(client) -> set[str]:
@@ -79,7 +72,8 @@ def test_posted_release_is_durable_searchable_and_idempotent(writer):
 def test_delete_removes_the_release_from_answers_and_disk(writer):
     doc_id = "001_dddbf5ee798e36f0.txt"
     response = writer.delete(f"/documents/{doc_id}", headers=AUTH)
-    assert response.status_code == 200 and response.json() == {"doc_id": doc_id, "status": "deleted", "chunks": 0}
+    deleted = {"doc_id": doc_id, "status": "deleted", "chunks": 0, "watch_hits": 0}
+    assert response.status_code == 200 and response.json() == deleted
     assert doc_id not in on_disk(writer)
     body = writer.post("/ask", json={"question": "When did CT041 receive RMAT?", "top_k": 10}).json()
     assert all(p["doc_id"] != doc_id for p in body["passages"])

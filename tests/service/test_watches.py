@@ -2,15 +2,11 @@ import datetime as dt
 import shutil
 
 import pytest
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from pressqa.cli import app
 from pressqa.config import get_settings
-from pressqa.ingest.pipeline import ingest
-from pressqa.service.api import create_app
-from pressqa.service.qa import PressQA
-from tests.conftest import CORPUS, make_settings
+from tests.conftest import CORPUS, writable_client
 
 KEY = "test-key-0123456789"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -34,15 +30,9 @@ UNRELATED = {
 
 @pytest.fixture()
 def writer(tmp_path, models):
-    """An API with writes enabled over a fresh index of corpus/."""
-    shutil.copytree(CORPUS, tmp_path / "corpus")
-    settings = make_settings(tmp_path, api_key=KEY)
-    ingest([settings.corpus_dir], settings, models.embedder, models.analyzer)
-    engine = PressQA(settings)
-    engine.embedder, engine.analyzer = models.embedder, models.analyzer
-    with TestClient(create_app(settings, engine)) as test_client:
-        yield test_client
-    engine.close()
+    """An API with writes enabled over a fresh index of corpus/ (each test may change it)."""
+    with writable_client(tmp_path, models, KEY) as client:
+        yield client
 
 
 def test_a_release_that_answers_a_saved_question_is_a_hit_in_the_same_request(writer):
