@@ -36,6 +36,10 @@ OPERATIONS = [
     ("GET", "/health"),
     ("GET", "/timeline"),
     ("POST", "/feedback"),
+    ("POST", "/watches"),
+    ("GET", "/watches"),
+    ("DELETE", "/watches/{watch_id}"),
+    ("GET", "/watches/{watch_id}/hits"),
 ]
 
 

@@ -9,6 +9,7 @@ import typer
 from pressqa.cli.app import app, engine_for, fail
 from pressqa.retrieval.index import IndexNotReady
 
+WatchId = Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="The saved question's id (pressqa watches list).")]
 watches_app = typer.Typer(help="Saved questions asked of every release added from now on, and the releases found.")
 app.add_typer(watches_app, name="watches")
 
@@ -52,7 +53,7 @@ def list_watches() -> None:
 
 
 @watches_app.command("rm")
-def remove(watch_id: Annotated[int, typer.Argument(help="The saved question's id (pressqa watches list).")]) -> None:
+def remove(watch_id: WatchId) -> None:
     """Drop a saved question and its hits."""
     try:
         removed = engine_for().remove_watch(watch_id)
@@ -65,7 +66,7 @@ def remove(watch_id: Annotated[int, typer.Argument(help="The saved question's id
 
 @watches_app.command("hits")
 def hits(
-    watch_id: Annotated[int, typer.Argument(help="The saved question's id.")],
+    watch_id: WatchId,
     since: Annotated[str | None, typer.Option(help="Only hits found after this time (ISO 8601).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's hits body.")] = False,
 ) -> None:

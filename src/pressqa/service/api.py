@@ -10,6 +10,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response, Security
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -219,6 +220,9 @@ def add_feedback(body: FeedbackIn, response: Response, engine: Engine) -> Feedba
     return FeedbackWritten(id=row_id, status=status)
 
 
+WatchId = Annotated[int, PathParam(ge=1, le=2**63 - 1, description="The saved question's id.")]
+
+
 @router.post(
     "/watches",
     response_model=WatchOut,
@@ -245,7 +249,7 @@ def list_watches(engine: Engine) -> list[WatchOut]:
     dependencies=[Depends(require_api_key)],
     responses={404: {"description": "No such saved question."}, **WRITE_ERRORS},
 )
-def delete_watch(watch_id: int, engine: Engine) -> WatchOut:
+def delete_watch(watch_id: WatchId, engine: Engine) -> WatchOut:
     with engine.reading() as index:
         watch = index.watches.get(watch_id)
     if watch is None or not engine.remove_watch(watch_id):
@@ -260,7 +264,7 @@ def delete_watch(watch_id: int, engine: Engine) -> WatchOut:
     responses={404: {"description": "No such saved question."}},
 )
 def watch_hits(
-    watch_id: int,
+    watch_id: WatchId,
     engine: Engine,
     since: Annotated[dt.datetime | None, Query(description="Only hits found after this time (ISO 8601).")] = None,
 ) -> list[HitOut]:
