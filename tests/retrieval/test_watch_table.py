@@ -1,4 +1,5 @@
 import sqlite3
+from datetime import datetime
 
 from pressqa.retrieval.watch_table import Hit, WatchTable
 
@@ -14,8 +15,8 @@ def test_watches_and_their_hits_are_kept_once_per_release():
     assert len(saved) == 1 and saved[0].id and saved[0].found  # the same release again is no new hit
     later = table.record([Hit(first.id, "b", "Jamey Mock", 5, 15, 0.8)])
     assert [h.doc_id for h in table.hits(first.id)] == ["a", "b"]
-    assert [h.doc_id for h in table.hits(first.id, since=saved[0].found)] == ["b"]
-    assert table.hits(first.id, since=later[0].found) == []
+    assert [h.doc_id for h in table.hits(first.id, since=datetime.fromisoformat(saved[0].found))] == ["b"]
+    assert table.hits(first.id, since=datetime.fromisoformat(later[0].found)) == []
     assert table.hit_counts() == {first.id: 2}
     assert table.answered_by(first.id, ["x", "b"]) and not table.answered_by(second.id, ["a", "b"])
 

@@ -71,34 +71,20 @@ def hits(
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's hits body.")] = False,
 ) -> None:
     """The releases found to answer a saved question, oldest first."""
-    from pressqa.service.watch_models import hit_out
+    from pressqa.service.watches import found_hits
 
-    after = None
-    if since is not None:
-        try:
-            moment = dt.datetime.fromisoformat(since)
-        except ValueError:
-            fail(f"not a time (ISO 8601): {since!r}", 2)
-        after = (
-            (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC))
-            .astimezone(dt.UTC)
-            .isoformat(timespec="microseconds")
-        )
     try:
-        with engine_for().reading() as index:
-            if index.watches.get(watch_id) is None:
-                fail(f"no saved question with id {watch_id}")
-            found = index.watches.hits(watch_id, after)
-            docs = index.store.metadata({h.doc_id for h in found})
+        after = dt.datetime.fromisoformat(since) if since is not None else None
+    except ValueError:
+        fail(f"not a time (ISO 8601): {since!r}", 2)
+    try:
+        rows = found_hits(engine_for(), watch_id, after)
     except IndexNotReady as exc:
         fail(str(exc))
-    rows = [hit_out(h, *_title_date(docs.get(h.doc_id))) for h in found]
+    if rows is None:
+        fail(f"no saved question with id {watch_id}")
     if as_json:
         typer.echo(json.dumps([r.model_dump() for r in rows], indent=2, ensure_ascii=False))
         return
     for row in rows:
         typer.echo(f"{row.found}\t{row.answer}\t{row.doc_id}\t{row.title or ''}")
-
-
-def _title_date(doc) -> tuple[str | None, str | None]:
-    return (doc.title, doc.date) if doc else (None, None)

@@ -102,12 +102,16 @@ class WatchTable:
         """Each watch's number of hits (watches without any left out)."""
         return dict(self.db.execute("SELECT watch_id, COUNT(*) FROM watch_hits GROUP BY watch_id"))
 
-    def hits(self, watch_id: int, since: str | None = None) -> list[Hit]:
-        """A watch's hits found after `since` (ISO 8601), oldest first."""
+    def hits(self, watch_id: int, since: datetime | None = None) -> list[Hit]:
+        """A watch's hits found after `since` (a time without a zone is UTC), oldest first."""
+        after = ""
+        if since is not None:  # `found` is stored as UTC ISO 8601 with microseconds: compared as text
+            moment = since if since.tzinfo else since.replace(tzinfo=UTC)
+            after = moment.astimezone(UTC).isoformat(timespec="microseconds")
         rows = self.db.execute(
             "SELECT watch_id, doc_id, answer, start, end, score, found, id FROM watch_hits "
             "WHERE watch_id=? AND found > ? ORDER BY found, id",
-            (watch_id, since or ""),
+            (watch_id, after),
         )
         return [Hit(*row) for row in rows]
 

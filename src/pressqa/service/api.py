@@ -42,8 +42,8 @@ from pressqa.service.api_models import (
 from pressqa.service.qa import PressQA, UnknownAnswer, UnknownRelease
 from pressqa.service.timeline import describe, timeline
 from pressqa.service.upload import BodyLimit, document_body_schema, document_from_request
-from pressqa.service.watch_models import HitOut, WatchIn, WatchOut, hit_out, watch_out
-from pressqa.service.watches import safely_check_releases
+from pressqa.service.watch_models import HitOut, WatchIn, WatchOut, watch_out
+from pressqa.service.watches import found_hits, safely_check_releases
 
 router = APIRouter()
 STATIC = resources.files("pressqa") / "static"
@@ -268,20 +268,10 @@ def watch_hits(
     engine: Engine,
     since: Annotated[dt.datetime | None, Query(description="Only hits found after this time (ISO 8601).")] = None,
 ) -> list[HitOut]:
-    after = None
-    if since is not None:
-        moment = since if since.tzinfo else since.replace(tzinfo=dt.UTC)
-        after = moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
-    with engine.reading() as index:
-        if index.watches.get(watch_id) is None:
-            raise HTTPException(status_code=404, detail=f"No saved question with id {watch_id}.")
-        hits = index.watches.hits(watch_id, after)
-        docs = index.store.metadata({h.doc_id for h in hits})
-    return [hit_out(h, *_title_date(docs.get(h.doc_id))) for h in hits]
-
-
-def _title_date(doc) -> tuple[str | None, str | None]:
-    return (doc.title, doc.date) if doc else (None, None)
+    found = found_hits(engine, watch_id, since)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"No saved question with id {watch_id}.")
+    return found
 
 
 @router.get("/health", response_model=Health, summary="Model, index size and version")

@@ -8,6 +8,7 @@ there; otherwise the standalone question is asked of the whole index, like any o
 names someone the previous release never mentions ("What about Moderna?") goes straight to the whole index.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from pressqa.reader.calibration import confidence_band
@@ -49,7 +50,9 @@ class Request:
     deadline: float | None = None
 
 
-def ask(engine: PressQA, request: Request, turn: Turn | None = None, count=None) -> Asked:
+def ask(
+    engine: PressQA, request: Request, turn: Turn | None = None, count: Callable[[str | None], int] | None = None
+) -> Asked:
     """Answer `request`, as a follow-up of `turn` when there is one.
 
     `count(understood)`, when given, decides how many answers to give once the follow-up is understood ('auto':

@@ -3,6 +3,7 @@
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pressqa.retrieval.watch_table import Hit, Watch
+from pressqa.schema import Document
 from pressqa.service.api_models import check_question
 
 
@@ -50,7 +51,8 @@ def watch_out(watch: Watch, hits: int = 0) -> WatchOut:
     )
 
 
-def hit_out(hit: Hit, title: str | None = None, date: str | None = None) -> HitOut:
+def hit_out(hit: Hit, doc: Document | None = None) -> HitOut:
+    """A hit with its release's title and date (`doc`: the release's metadata, when it is still indexed)."""
     return HitOut(
         id=hit.id or 0,
         watch_id=hit.watch_id,
@@ -60,6 +62,6 @@ def hit_out(hit: Hit, title: str | None = None, date: str | None = None) -> HitO
         end=hit.end,
         score=round(hit.score, 4),
         found=hit.found,
-        title=title,
-        date=date,
+        title=doc.title if doc else None,
+        date=doc.date if doc else None,
     )

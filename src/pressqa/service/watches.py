@@ -9,11 +9,13 @@ per release family.
 """
 
 import logging
+from datetime import datetime
 
 from pressqa.reader.question import proper_names
 from pressqa.retrieval.retrieve import Filters
 from pressqa.retrieval.watch_table import Hit, Watch
 from pressqa.service.qa import PressQA
+from pressqa.service.watch_models import HitOut, hit_out
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,16 @@ def check_releases(engine: PressQA, doc_ids: list[str]) -> list[Hit]:
                 texts[doc_id] = f"{doc.title}\n{doc.text}".lower()
     found = [hit for watch in watches for hit in _answers(engine, watch, texts)]
     return _record(engine, found)
+
+
+def found_hits(engine: PressQA, watch_id: int, since: datetime | None = None) -> list[HitOut] | None:
+    """A saved question's hits found after `since`, with their releases' titles and dates; None: no such watch."""
+    with engine.reading() as index:
+        if index.watches.get(watch_id) is None:
+            return None
+        hits = index.watches.hits(watch_id, since)
+        docs = index.store.metadata({h.doc_id for h in hits})
+    return [hit_out(h, docs.get(h.doc_id)) for h in hits]
 
 
 def safely_check_releases(engine: PressQA, doc_ids: list[str]) -> list[Hit]:
