@@ -170,6 +170,14 @@ class Settings(BaseSettings):
     watch_feeds: list[str] = Field(default=[], description="RSS/Atom feeds `pressqa watch` polls.")
     watch_folders: list[Path] = Field(default=[], description="Folders `pressqa watch` keeps indexed.")
     watch_interval: float = Field(default=900.0, ge=1.0, description="Seconds between polls of a feed or folder.")
+    # A saved question is read against a new release only when one of the release's sentences is this near it
+    # (cosine): chosen by `pressqa eval-watches --similarity` on training questions of the three kinds.
+    watch_similarity: float = Field(
+        default=0.3,
+        ge=-1.0,
+        le=1.0,
+        description="Least cosine between a saved question and a new release's nearest sentence to read it.",
+    )
     # Fetching on a client's behalf is a server-side request forgery risk: off unless asked for, and even then
     # never to this machine or the private network unless that is allowed too.
     api_fetch_urls: bool = Field(default=False, description="Let POST /documents {url} fetch the page.")

@@ -2,14 +2,18 @@
 
 Whenever releases are added (an upload, `pressqa ingest`, a feed), each saved question is asked of the new
 releases only, one at a time (their passages, filtered before the reader), so the cost grows with the new
-releases and the questions, not with the corpus. A release that never names any of a question's proper names is
-not read for it (the cheap filter: "Who is the CFO of Moderna?" is not answered by a release without
-"Moderna"). A hit is recorded when the answer clears the watch's confidence (default: the answer threshold), once
-per release family.
+releases and the questions, not with the corpus. Two cheap filters decide which questions the reader reads a
+release for: a release that never names any of a question's proper names is not read for it ("Who is the CFO of
+Moderna?" is not answered by a release without "Moderna"), nor one none of whose sentences is near the question
+(cosine of their embeddings, from the vectors ingest stored: no model runs). A hit is recorded when the answer
+clears the watch's confidence (default: the answer threshold), once per release family.
 """
 
 import logging
 from datetime import datetime
+from weakref import WeakKeyDictionary
+
+import numpy as np
 
 from pressqa.reader.question import proper_names
 from pressqa.retrieval.retrieve import Filters
@@ -33,8 +37,23 @@ def check_releases(engine: PressQA, doc_ids: list[str]) -> list[Hit]:
             doc = index.store.document(doc_id)
             if doc is not None:
                 texts[doc_id] = f"{doc.title}\n{doc.text}".lower()
-    found = [hit for watch in watches for hit in _answers(engine, watch, texts)]
+    found = [hit for watch, doc_id in to_read(engine, watches, texts) if (hit := _answer(engine, watch, doc_id))]
     return _record(engine, found)
+
+
+def to_read(engine: PressQA, watches: list[Watch], texts: dict[str, str]) -> list[tuple[Watch, str]]:
+    """The (watch, release) pairs worth reading: the release names one of the question's names, when it has any,
+    and one of its sentences is within `watch_similarity` of the question."""
+    vectors = _question_vectors(engine, [w.question for w in watches])
+    floor = engine.settings.watch_similarity
+    pairs = []
+    for doc_id, text in texts.items():
+        nearest = _nearest(engine, doc_id, vectors)
+        for watch, similarity in zip(watches, nearest, strict=True):
+            names = proper_names(watch.question)
+            if similarity >= floor and (not names or any(name in text for name in names)):
+                pairs.append((watch, doc_id))
+    return pairs
 
 
 def found_hits(engine: PressQA, watch_id: int, since: datetime | None = None) -> list[HitOut] | None:
@@ -56,17 +75,40 @@ def safely_check_releases(engine: PressQA, doc_ids: list[str]) -> list[Hit]:
         return []
 
 
-def _answers(engine: PressQA, watch: Watch, texts: dict[str, str]) -> list[Hit]:
-    names = proper_names(watch.question)
+def _answer(engine: PressQA, watch: Watch, doc_id: str) -> Hit | None:
     wanted = engine.settings.no_answer_threshold if watch.min_confidence is None else watch.min_confidence
-    hits = []
-    for doc_id, text in texts.items():
-        if names and not any(name in text for name in names):
-            continue  # the release never names whom the question is about
-        best = engine.ask(watch.question, filters=Filters(doc_ids=[doc_id])).best_candidate
-        if best is not None and best.score >= wanted:
-            hits.append(Hit(watch.id, best.doc_id, best.text, best.start, best.end, best.score))
-    return hits
+    best = engine.ask(watch.question, filters=Filters(doc_ids=[doc_id])).best_candidate
+    if best is None or best.score < wanted:
+        return None
+    return Hit(watch.id, best.doc_id, best.text, best.start, best.end, best.score)
+
+
+# Question vectors per embedder: saved questions are asked again at every ingest, so each is embedded once per
+# process. A cache is emptied when it grows past _KEPT (questions since removed).
+_VECTORS: WeakKeyDictionary[object, dict[str, np.ndarray]] = WeakKeyDictionary()
+_KEPT = 10_000
+
+
+def _question_vectors(engine: PressQA, questions: list[str]) -> np.ndarray:
+    embedder = engine.embedder
+    known = _VECTORS.setdefault(embedder, {})
+    missing = [q for q in dict.fromkeys(questions) if q not in known]
+    if len(known) + len(missing) > _KEPT:
+        known.clear()
+        missing = list(dict.fromkeys(questions))
+    if missing:
+        known.update(zip(missing, embedder.encode(missing), strict=True))
+    return np.stack([known[q] for q in questions])
+
+
+def _nearest(engine: PressQA, doc_id: str, questions: np.ndarray) -> np.ndarray:
+    """Each question's highest cosine with one of the release's sentences (the vectors ingest stored)."""
+    with engine.reading() as index:
+        store = index.store
+        sentences = list(store.sentence_vectors(store.chunk_ids([doc_id]).tolist()).values())
+    if not sentences:
+        return np.zeros(len(questions), dtype=np.float32)
+    return (np.concatenate(sentences).astype(np.float32) @ questions.T).max(axis=0)
 
 
 def _record(engine: PressQA, hits: list[Hit]) -> list[Hit]:
