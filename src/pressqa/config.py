@@ -209,6 +209,7 @@ class Settings(BaseSettings):
     question_deadline_ms: int = Field(
         default=5000, ge=100, description="A question not answered by then stops at the next stage: 504."
     )
+    metrics: bool = Field(default=True, description="Serve GET /metrics (Prometheus text format).")
     api_key: SecretStr | None = Field(
         default=None, description="Bearer key for POST/DELETE /documents; unset: those endpoints answer 403."
     )

@@ -39,6 +39,7 @@ from pressqa.service.api_models import (
     document_summary,
     timeline_response,
 )
+from pressqa.service.metrics import CONTENT_TYPE, ServerMetrics, route_of
 from pressqa.service.qa import PressQA, UnknownAnswer, UnknownRelease
 from pressqa.service.timeline import describe, timeline
 from pressqa.service.upload import BodyLimit, document_body_schema, document_from_request
@@ -94,6 +95,8 @@ async def ask(body: AskRequest, request: Request, engine: Engine) -> AskResponse
     async with request.app.state.admission.admitted():  # 503 at once past a short wait, before any model work
         request_ = body.to_request(deadline)
         asked = await run_in_threadpool(conversation.ask, engine, request_, body.turn(), body.answer_count)
+    if request.app.state.metrics:
+        request.app.state.metrics.asked(asked.result.answer is not None)
     return asked_response(asked, body.question)
 
 
@@ -284,6 +287,16 @@ async def health(engine: Engine) -> Health:
     return Health(status="ok", model=model, documents=documents, chunks=chunks, version=__version__)
 
 
+@router.get("/metrics", include_in_schema=False)
+def metrics(request: Request) -> Response:
+    """Prometheus text format; not behind the API key (it says nothing of the releases), off when
+    PRESSQA_METRICS=false."""
+    server_metrics = request.app.state.metrics
+    if server_metrics is None:
+        raise HTTPException(status_code=404, detail="Metrics are turned off (PRESSQA_METRICS=false).")
+    return Response(server_metrics.render(), media_type=CONTENT_TYPE)
+
+
 async def _overloaded(request: Request, exc: Overloaded) -> JSONResponse:
     headers = {"Retry-After": str(exc.retry_after_s)}
     return JSONResponse(status_code=503, content={"detail": str(exc)}, headers=headers)
@@ -312,6 +325,14 @@ async def _security_headers(request: Request, call_next):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if not request.url.path.startswith(("/docs", "/redoc")):  # Swagger UI needs its CDN assets
         response.headers.setdefault("Content-Security-Policy", CSP)
+    return response
+
+
+async def _measured(request: Request, call_next):
+    started = time.perf_counter()
+    response = await call_next(request)
+    route = route_of(request.scope)
+    request.app.state.metrics.observe(request.method, route, response.status_code, time.perf_counter() - started)
     return response
 
 
@@ -344,6 +365,9 @@ def create_app(settings: Settings | None = None, engine: PressQA | None = None) 
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.middleware("http")(_security_headers)
+    app.state.metrics = ServerMetrics(app.state.engine) if settings.metrics else None
+    if app.state.metrics:
+        app.middleware("http")(_measured)
     app.add_middleware(BodyLimit, limit=settings.max_document_bytes)
     if settings.cors_origins:  # off unless configured: browsers on other origins can't call the API
         app.add_middleware(
