@@ -1,3 +1,5 @@
+import csv
+import io
 import json
 import shutil
 from pathlib import Path
@@ -55,6 +57,13 @@ def test_ingest_ask_info(cli_env):
     result = runner.invoke(app, ["timeline", "CT041"])
     assert result.exit_code == 0 and "2 releases mention 'CT041'" in result.stdout
     assert result.stdout.index("2021-07-31") < result.stdout.index("undated")
+
+    rows = list(
+        csv.DictReader(io.StringIO(runner.invoke(app, ["ask", "When did CT041 receive RMAT?", "--csv"]).stdout))
+    )
+    assert [(r["answer"], r["doc_id"]) for r in rows] == [("January 2022", golden)]
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(app, ["timeline", "CT041", "--csv"]).stdout)))
+    assert len(rows) == 2 and all("CT041" in r["answer"] for r in rows)
 
     result = runner.invoke(app, ["info"])
     assert json.loads(result.stdout)["documents"] == 3

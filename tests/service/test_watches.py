@@ -1,4 +1,6 @@
+import csv
 import datetime as dt
+import io
 import shutil
 
 import pytest
@@ -50,6 +52,11 @@ def test_a_release_that_answers_a_saved_question_is_a_hit_in_the_same_request(wr
     assert hits[0]["title"] == APPOINTMENT["title"] and hits[0]["date"] == "2024-03-03"
     assert writer.get(f"/watches/{watch_id}/hits", params={"since": before}).json() == hits
     assert writer.get(f"/watches/{watch_id}/hits", params={"since": hits[0]["found"]}).json() == []
+    exported = writer.get(f"/watches/{watch_id}/hits", params={"format": "csv"})
+    assert exported.headers["content-type"].startswith("text/csv")
+    [row] = list(csv.DictReader(io.StringIO(exported.text)))
+    assert (row["question"], row["answer"], row["doc_id"]) == (CFO, "Dana Whitfield", "orbital-cfo")
+    assert row["title"] == APPOINTMENT["title"] and row["confidence"] in {"high", "medium", "low"}
 
     # A re-post of the same release (its family) and the same release again add no hit.
     assert writer.post("/documents", json=REPOST, headers=AUTH).json()["watch_hits"] == 0
@@ -86,6 +93,8 @@ def test_the_cli_saves_questions_and_ingest_reports_their_hits(tmp_path, monkeyp
     assert "1 hits" in listed.stdout and CFO in listed.stdout
     hits = runner.invoke(app, ["watches", "hits", "1"])
     assert "Dana Whitfield\torbital.txt" in hits.stdout
+    [row] = csv.DictReader(io.StringIO(runner.invoke(app, ["watches", "hits", "1", "--csv"]).stdout))
+    assert (row["question"], row["answer"], row["doc_id"]) == (CFO, "Dana Whitfield", "orbital.txt")
     assert runner.invoke(app, ["watches", "hits", "1", "--since", "not a time"]).exit_code == 2
     assert runner.invoke(app, ["watches", "rm", "1"]).exit_code == 0
     assert runner.invoke(app, ["watches", "rm", "1"]).exit_code == 1

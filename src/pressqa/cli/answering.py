@@ -33,6 +33,7 @@ def ask(
     ] = None,
     previous_answer: Annotated[str | None, typer.Option(help="The previous answer ('he' may stand for it).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's /ask response body.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print one CSV row per answer (the API's format=csv).")] = False,
 ) -> None:
     """Answer a question from the indexed releases, with cited passages."""
     from pressqa.service import conversation
@@ -48,11 +49,17 @@ def ask(
         request = AskRequest(question=question, top_k=top_k, mode=mode, answers=count, order=order, context=context)
     except ValidationError as exc:
         fail(f"invalid request: {readable(exc)}", 2)
+    engine = engine_for()
     try:
-        asked = conversation.ask(engine_for(), request.to_request(), request.turn(), request.answer_count)
+        asked = conversation.ask(engine, request.to_request(), request.turn(), request.answer_count)
     except IndexNotReady as exc:
         fail(str(exc))
     response = asked_response(asked, request.question)
+    if as_csv:
+        from pressqa.service.export import answers_csv
+
+        typer.echo(answers_csv(engine, request.question, response), nl=False)
+        return
     if as_json:
         typer.echo(response.model_dump_json(indent=2))
         return
@@ -68,6 +75,7 @@ def timeline(
     limit: Annotated[int, typer.Option(min=1, max=100, help="Releases to show.")] = 20,
     offset: Annotated[int, typer.Option(min=0, help="Releases to skip.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's /timeline response body.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print one CSV row per release (format=csv).")] = False,
 ) -> None:
     """The releases that mention NAME, newest first, each with the sentence that says what happened."""
     import datetime as dt
@@ -93,6 +101,11 @@ def timeline(
     except IndexNotReady as exc:
         fail(str(exc))
     response = timeline_response(name, page, len(entries), offset, limit)
+    if as_csv:
+        from pressqa.service.export import timeline_csv
+
+        typer.echo(timeline_csv(response), nl=False)
+        return
     if as_json:
         typer.echo(response.model_dump_json(indent=2))
         return

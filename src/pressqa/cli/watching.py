@@ -69,6 +69,7 @@ def hits(
     watch_id: WatchId,
     since: Annotated[str | None, typer.Option(help="Only hits found after this time (ISO 8601).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's hits body.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print one CSV row per hit (format=csv).")] = False,
 ) -> None:
     """The releases found to answer a saved question, oldest first."""
     from pressqa.service.watches import found_hits
@@ -77,12 +78,18 @@ def hits(
         after = dt.datetime.fromisoformat(since) if since is not None else None
     except ValueError:
         fail(f"not a time (ISO 8601): {since!r}", 2)
+    engine = engine_for()
     try:
-        rows = found_hits(engine_for(), watch_id, after)
+        rows = found_hits(engine, watch_id, after)
     except IndexNotReady as exc:
         fail(str(exc))
     if rows is None:
         fail(f"no saved question with id {watch_id}")
+    if as_csv:
+        from pressqa.service.export import hits_csv
+
+        typer.echo(hits_csv(engine, watch_id, rows), nl=False)
+        return
     if as_json:
         typer.echo(json.dumps([r.model_dump() for r in rows], indent=2, ensure_ascii=False))
         return

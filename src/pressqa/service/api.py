@@ -2,21 +2,18 @@
 
 import datetime as dt
 import logging
-import secrets
 import time
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response, Security
-from fastapi import Path as PathParam
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 
 from pressqa import __version__
@@ -39,12 +36,14 @@ from pressqa.service.api_models import (
     document_summary,
     timeline_response,
 )
+from pressqa.service.deps import QUEUED_WRITE_ERRORS, WRITE_ERRORS, Engine, require_api_key
+from pressqa.service.export import CSV_RESPONSE, Format, answers_csv, csv_response, timeline_csv, wants_csv
 from pressqa.service.metrics import CONTENT_TYPE, ServerMetrics, route_of
 from pressqa.service.qa import PressQA, UnknownAnswer, UnknownRelease
 from pressqa.service.timeline import describe, timeline
 from pressqa.service.upload import BodyLimit, document_body_schema, document_from_request
-from pressqa.service.watch_models import HitOut, WatchIn, WatchOut, watch_out
-from pressqa.service.watches import found_hits, safely_check_releases
+from pressqa.service.watch_routes import router as watch_router
+from pressqa.service.watches import safely_check_releases
 
 router = APIRouter()
 STATIC = resources.files("pressqa") / "static"
@@ -53,26 +52,6 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-
-
-WRITES_OFF = "Writing is turned off: set PRESSQA_API_KEY on the server to enable POST and DELETE /documents."
-WRITE_ERRORS = {
-    401: {"description": "Missing or wrong API key."},
-    403: {"description": "Writing is turned off (no API key configured)."},
-}
-# Release writes are queued (see Admission.for_writes); feedback is not.
-QUEUED_WRITE_ERRORS = {
-    **WRITE_ERRORS,
-    503: {"description": "Busy saving other releases (see Retry-After): refused before anything was done."},
-}
-bearer = HTTPBearer(auto_error=False, description="The server's PRESSQA_API_KEY.")
-
-
-def get_engine(request: Request) -> PressQA:
-    return request.app.state.engine
-
-
-Engine = Annotated[PressQA, Depends(get_engine)]
 
 
 @router.get("/", include_in_schema=False)
@@ -87,9 +66,10 @@ async def chat_page() -> FileResponse:  # async: served on the event loop, never
     responses={
         503: {"description": "Busy: no slot came free in time (see Retry-After); nothing was done."},
         504: {"description": "The question ran past its deadline and was stopped."},
+        **CSV_RESPONSE,
     },
 )
-async def ask(body: AskRequest, request: Request, engine: Engine) -> AskResponse:
+async def ask(body: AskRequest, request: Request, engine: Engine, format_: Format = None) -> AskResponse | Response:
     timeout_ms = body.timeout_ms or engine.settings.question_deadline_ms
     deadline = time.monotonic() + timeout_ms / 1000
     async with request.app.state.admission.admitted():  # 503 at once past a short wait, before any model work
@@ -97,7 +77,11 @@ async def ask(body: AskRequest, request: Request, engine: Engine) -> AskResponse
         asked = await run_in_threadpool(conversation.ask, engine, request_, body.turn(), body.answer_count)
     if request.app.state.metrics:
         request.app.state.metrics.asked(asked.result.answer is not None)
-    return asked_response(asked, body.question)
+    response = asked_response(asked, body.question)
+    if wants_csv(request, format_):
+        text = await run_in_threadpool(answers_csv, engine, body.question, response)
+        return csv_response(text, "pressqa-answers")
+    return response
 
 
 def check_name(value: str) -> str:
@@ -112,15 +96,18 @@ def check_name(value: str) -> str:
     "/timeline",
     response_model=TimelineResponse,
     summary="The releases that mention a company, product or person, newest first",
+    responses=CSV_RESPONSE,
 )
 def get_timeline(
+    request: Request,
     engine: Engine,
     q: Annotated[str, Query(max_length=200, description="The name, as releases write it.", examples=["CT041"])],
     date_from: Annotated[dt.date | None, Query(alias="from", description="Earliest date (YYYY-MM-DD).")] = None,
     date_to: Annotated[dt.date | None, Query(alias="to", description="Latest date (YYYY-MM-DD).")] = None,
     offset: Annotated[int, Query(ge=0, description="Items to skip (pagination).")] = 0,
     limit: Annotated[int, Query(ge=1, le=100, description="Items per page.")] = 20,
-) -> TimelineResponse:
+    format_: Format = None,
+) -> TimelineResponse | Response:
     name = check_name(q)
     if date_from and date_to and date_from > date_to:
         raise HTTPException(status_code=422, detail="from must not be after to")
@@ -128,7 +115,8 @@ def get_timeline(
     with engine.reading() as index:
         entries = timeline(index, name, start, end)
         page = describe(index, entries[offset : offset + limit], name)
-    return timeline_response(name, page, len(entries), offset, limit)
+    response = timeline_response(name, page, len(entries), offset, limit)
+    return csv_response(timeline_csv(response), "pressqa-timeline") if wants_csv(request, format_) else response
 
 
 @router.get("/documents", response_model=list[DocumentSummary], summary="List indexed releases")
@@ -147,22 +135,6 @@ def get_document(doc_id: str, engine: Engine) -> DocumentOut:
     if doc is None:
         raise HTTPException(status_code=404, detail=f"No document with id {doc_id!r}.")
     return document_out(doc, family)
-
-
-def require_api_key(
-    engine: Engine, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
-) -> None:
-    """Writes need `Authorization: Bearer <PRESSQA_API_KEY>`; with no key configured they are off."""
-    key = engine.settings.api_key
-    if key is None or not key.get_secret_value():
-        raise HTTPException(status_code=403, detail=WRITES_OFF)
-    given = credentials.credentials.encode() if credentials else b""
-    if not secrets.compare_digest(given, key.get_secret_value().encode()):
-        raise HTTPException(
-            status_code=401,
-            detail="A valid API key is required: send 'Authorization: Bearer <key>'.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
 
 
 @router.post(
@@ -221,60 +193,6 @@ def add_feedback(body: FeedbackIn, response: Response, engine: Engine) -> Feedba
     if status == "updated":
         response.status_code = 200
     return FeedbackWritten(id=row_id, status=status)
-
-
-WatchId = Annotated[int, PathParam(ge=1, le=2**63 - 1, description="The saved question's id.")]
-
-
-@router.post(
-    "/watches",
-    response_model=WatchOut,
-    status_code=201,
-    summary="Save a question: every release added from now on is asked it, and its answers are kept as hits",
-    dependencies=[Depends(require_api_key)],
-    responses=WRITE_ERRORS,
-)
-def add_watch(body: WatchIn, engine: Engine) -> WatchOut:
-    return watch_out(engine.add_watch(body.question, body.min_confidence))
-
-
-@router.get("/watches", response_model=list[WatchOut], summary="The saved questions, with their hit counts")
-def list_watches(engine: Engine) -> list[WatchOut]:
-    with engine.reading() as index:
-        counts = index.watches.hit_counts()
-        return [watch_out(w, counts.get(w.id, 0)) for w in index.watches.all()]
-
-
-@router.delete(
-    "/watches/{watch_id}",
-    response_model=WatchOut,
-    summary="Drop a saved question and its hits",
-    dependencies=[Depends(require_api_key)],
-    responses={404: {"description": "No such saved question."}, **WRITE_ERRORS},
-)
-def delete_watch(watch_id: WatchId, engine: Engine) -> WatchOut:
-    with engine.reading() as index:
-        watch = index.watches.get(watch_id)
-    if watch is None or not engine.remove_watch(watch_id):
-        raise HTTPException(status_code=404, detail=f"No saved question with id {watch_id}.")
-    return watch_out(watch)
-
-
-@router.get(
-    "/watches/{watch_id}/hits",
-    response_model=list[HitOut],
-    summary="The releases found to answer a saved question, oldest first",
-    responses={404: {"description": "No such saved question."}},
-)
-def watch_hits(
-    watch_id: WatchId,
-    engine: Engine,
-    since: Annotated[dt.datetime | None, Query(description="Only hits found after this time (ISO 8601).")] = None,
-) -> list[HitOut]:
-    found = found_hits(engine, watch_id, since)
-    if found is None:
-        raise HTTPException(status_code=404, detail=f"No saved question with id {watch_id}.")
-    return found
 
 
 @router.get("/health", response_model=Health, summary="Model, index size and version")
@@ -363,6 +281,7 @@ def create_app(settings: Settings | None = None, engine: PressQA | None = None) 
     app.state.admission = Admission.from_settings(settings)
     app.state.write_admission = Admission.for_writes(settings)
     app.include_router(router)
+    app.include_router(watch_router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.middleware("http")(_security_headers)
     app.state.metrics = ServerMetrics(app.state.engine) if settings.metrics else None
