@@ -170,6 +170,15 @@ class Settings(BaseSettings):
     watch_feeds: list[str] = Field(default=[], description="RSS/Atom feeds `pressqa watch` polls.")
     watch_folders: list[Path] = Field(default=[], description="Folders `pressqa watch` keeps indexed.")
     watch_interval: float = Field(default=900.0, ge=1.0, description="Seconds between polls of a feed or folder.")
+    webhook_attempts: int = Field(default=4, ge=1, le=10, description="Tries to deliver a saved question's hits.")
+    webhook_backoff: float = Field(
+        default=1.0, ge=0.0, le=60.0, description="Seconds before the second try; doubled before each later one."
+    )
+    webhook_timeout: float = Field(default=10.0, gt=0, le=60.0, description="Seconds a webhook receiver may take.")
+    webhook_private: bool = Field(
+        default=False,
+        description="Let webhooks reach loopback, private and link-local addresses (a receiver on this network).",
+    )
     # A saved question is read against a new release only when one of the release's sentences is this near it
     # (cosine): chosen by `pressqa eval-watches --similarity` on training questions of the three kinds.
     watch_similarity: float = Field(

@@ -96,5 +96,7 @@ def test_the_cli_saves_questions_and_ingest_reports_their_hits(tmp_path, monkeyp
     [row] = csv.DictReader(io.StringIO(runner.invoke(app, ["watches", "hits", "1", "--csv"]).stdout))
     assert (row["question"], row["answer"], row["doc_id"]) == (CFO, "Dana Whitfield", "orbital.txt")
     assert runner.invoke(app, ["watches", "hits", "1", "--since", "not a time"]).exit_code == 2
+    bad = runner.invoke(app, ["watches", "add", CFO, "--webhook", "http://10.1.2.3/hook"])
+    assert bad.exit_code == 2 and "private" in bad.stderr
     assert runner.invoke(app, ["watches", "rm", "1"]).exit_code == 0
     assert runner.invoke(app, ["watches", "rm", "1"]).exit_code == 1

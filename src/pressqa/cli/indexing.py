@@ -68,6 +68,7 @@ def alert(engine, report) -> None:
 
     for hit in safely_check_releases(engine, report.added + report.updated):
         say(f"saved question {hit.watch_id} answered by {hit.doc_id}: {hit.answer!r} ({hit.score:.2f})")
+    engine.webhooks.close()  # the alerts' webhooks are delivered (or dead letters) before the command goes on
 
 
 @app.command()

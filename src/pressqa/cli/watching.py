@@ -20,21 +20,27 @@ def add(
     min_confidence: Annotated[
         float | None, typer.Option(min=0.0, max=1.0, help="The least answer score that makes a hit.")
     ] = None,
+    webhook: Annotated[
+        str | None, typer.Option(help="POST new hits to this URL, signed (the secret is printed once).")
+    ] = None,
 ) -> None:
     """Save a question; every release ingested from now on is asked it."""
     from pydantic import ValidationError
 
-    from pressqa.service.watch_models import WatchIn, watch_out
+    from pressqa.service.watch_models import WatchIn, watch_created
+    from pressqa.service.webhooks import WebhookError
 
     try:
-        body = WatchIn(question=question, min_confidence=min_confidence)
+        body = WatchIn(question=question, min_confidence=min_confidence, webhook_url=webhook)
     except ValidationError as exc:
         fail(f"invalid question: {exc.errors()[0]['msg']}", 2)
     try:
-        watch = engine_for().add_watch(body.question, body.min_confidence)
+        watch = engine_for().add_watch(body.question, body.min_confidence, body.webhook_url)
     except IndexNotReady as exc:
         fail(str(exc))
-    typer.echo(watch_out(watch).model_dump_json())
+    except WebhookError as exc:
+        fail(f"invalid webhook: {exc}", 2)
+    typer.echo(watch_created(watch).model_dump_json(exclude_none=True))
 
 
 @watches_app.command("list")
@@ -44,12 +50,13 @@ def list_watches() -> None:
 
     try:
         with engine_for().reading() as index:
-            counts = index.watches.hit_counts()
-            watches = [watch_out(w, counts.get(w.id, 0)) for w in index.watches.all()]
+            counts, dead = index.watches.hit_counts(), index.watches.dead_letters()
+            watches = [watch_out(w, counts.get(w.id, 0), dead.get(w.id, 0)) for w in index.watches.all()]
     except IndexNotReady as exc:
         fail(str(exc))
     for watch in watches:
-        typer.echo(f"{watch.id}\t{watch.hits} hits\t{watch.question}")
+        hook = f"\t→ {watch.webhook_url} ({watch.dead_letters} undelivered)" if watch.webhook_url else ""
+        typer.echo(f"{watch.id}\t{watch.hits} hits\t{watch.question}{hook}")
 
 
 @watches_app.command("rm")

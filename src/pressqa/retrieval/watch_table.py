@@ -24,6 +24,12 @@ CREATE TABLE IF NOT EXISTS watch_hits (
 );
 CREATE INDEX IF NOT EXISTS watch_hits_found ON watch_hits(watch_id, found);
 """
+# Columns added since the tables were first made: added to an older store when it is opened.
+_ADDED = {
+    "watches": {"webhook_url": "TEXT", "secret": "TEXT"},
+    "watch_hits": {"delivery": "TEXT"},  # NULL: no webhook; then 'pending', 'delivered' or 'failed' (dead letter)
+}
+_WATCH = "id, question, min_confidence, created, webhook_url, secret"
 
 
 @dataclass
@@ -32,6 +38,8 @@ class Watch:
     question: str
     min_confidence: float | None  # None: the answer threshold of the settings
     created: str
+    webhook_url: str | None = None  # hits are POSTed here, signed with `secret`
+    secret: str | None = None
 
 
 @dataclass
@@ -54,14 +62,28 @@ class WatchTable:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
         db.executescript(_SCHEMA)
+        for table, columns in _ADDED.items():
+            have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+            for name, kind in columns.items():
+                if name not in have:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+        db.commit()
 
     # ---- watches (each call commits: call under the index's write lock) -------------------------
-    def add(self, question: str, min_confidence: float | None = None) -> Watch:
+    def add(
+        self,
+        question: str,
+        min_confidence: float | None = None,
+        webhook_url: str | None = None,
+        secret: str | None = None,
+    ) -> Watch:
         created = _now()
-        values = (question, min_confidence, created)
-        cursor = self.db.execute("INSERT INTO watches (question, min_confidence, created) VALUES (?,?,?)", values)
+        values = (question, min_confidence, created, webhook_url, secret)
+        cursor = self.db.execute(
+            "INSERT INTO watches (question, min_confidence, created, webhook_url, secret) VALUES (?,?,?,?,?)", values
+        )
         self.db.commit()
-        return Watch(cursor.lastrowid, question, min_confidence, created)
+        return Watch(cursor.lastrowid, question, min_confidence, created, webhook_url, secret)
 
     def remove(self, watch_id: int) -> bool:
         """Drop a watch and its hits; False when there was none."""
@@ -72,14 +94,15 @@ class WatchTable:
 
     def record(self, hits: list[Hit]) -> list[Hit]:
         """Save the hits not recorded yet (a watch answered by a release it already had is not new) and commit;
-        the ones saved, with their ids and time."""
+        the ones saved, with their ids and time. A hit of a watch with a webhook is 'pending' delivery."""
         saved = []
         for hit in hits:
             hit.found = _now()
             cursor = self.db.execute(
-                "INSERT OR IGNORE INTO watch_hits (watch_id, doc_id, answer, start, end, score, found) "
-                "VALUES (?,?,?,?,?,?,?)",
-                (hit.watch_id, hit.doc_id, hit.answer, hit.start, hit.end, hit.score, hit.found),
+                "INSERT OR IGNORE INTO watch_hits (watch_id, doc_id, answer, start, end, score, found, delivery) "
+                "SELECT ?,?,?,?,?,?,?, CASE WHEN webhook_url IS NULL THEN NULL ELSE 'pending' END "
+                "FROM watches WHERE id=?",
+                (hit.watch_id, hit.doc_id, hit.answer, hit.start, hit.end, hit.score, hit.found, hit.watch_id),
             )
             if cursor.rowcount:
                 hit.id = cursor.lastrowid
@@ -87,16 +110,25 @@ class WatchTable:
         self.db.commit()
         return saved
 
+    def delivered(self, hit_ids: list[int], ok: bool) -> None:
+        """Mark hits delivered to their webhook, or failed for good (dead letters)."""
+        marks = ",".join("?" * len(hit_ids))
+        status = "delivered" if ok else "failed"
+        self.db.execute(f"UPDATE watch_hits SET delivery=? WHERE id IN ({marks})", (status, *hit_ids))
+        self.db.commit()
+
     # ---- reading ----------------------------------------------------------------------------------
     def all(self) -> list[Watch]:
-        rows = self.db.execute("SELECT id, question, min_confidence, created FROM watches ORDER BY id")
-        return [Watch(*row) for row in rows]
+        return [Watch(*row) for row in self.db.execute(f"SELECT {_WATCH} FROM watches ORDER BY id")]
 
     def get(self, watch_id: int) -> Watch | None:
-        row = self.db.execute(
-            "SELECT id, question, min_confidence, created FROM watches WHERE id=?", (watch_id,)
-        ).fetchone()
+        row = self.db.execute(f"SELECT {_WATCH} FROM watches WHERE id=?", (watch_id,)).fetchone()
         return Watch(*row) if row else None
+
+    def dead_letters(self) -> dict[int, int]:
+        """Each watch's hits whose webhook delivery failed for good (watches without any left out)."""
+        query = "SELECT watch_id, COUNT(*) FROM watch_hits WHERE delivery='failed' GROUP BY watch_id"
+        return dict(self.db.execute(query))
 
     def hit_counts(self) -> dict[int, int]:
         """Each watch's number of hits (watches without any left out)."""

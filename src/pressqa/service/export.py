@@ -57,10 +57,9 @@ def hits_csv(engine: PressQA, watch_id: int, hits: list[HitOut]) -> str:
     """A saved question's hits as CSV, each with its confidence band as /ask names it."""
     with engine.reading() as index:
         watch = index.watches.get(watch_id)  # None only when dropped since the hits were read
-        docs = index.store.metadata({h.doc_id for h in hits})
     settings = engine.settings
     band = partial(confidence_band, high=settings.high_confidence, medium=settings.medium_confidence)
-    return to_csv(hit_rows(watch.question if watch else "", hits, docs, band))
+    return to_csv(hit_rows(watch.question if watch else "", hits, band))
 
 
 def to_csv(rows: Iterable[dict]) -> str:
@@ -110,7 +109,7 @@ def timeline_rows(response: TimelineResponse) -> list[dict]:
     ]
 
 
-def hit_rows(question: str, hits: list[HitOut], docs: dict[str, Document], band: Callable[[float], str]) -> list[dict]:
+def hit_rows(question: str, hits: list[HitOut], band: Callable[[float], str]) -> list[dict]:
     """One row per hit of a saved question; `band(score)` names its confidence as /ask would."""
     return [
         {
@@ -120,7 +119,7 @@ def hit_rows(question: str, hits: list[HitOut], docs: dict[str, Document], band:
             "score": h.score,
             "title": h.title,
             "date": h.date,
-            "url": _url(docs, h.doc_id),
+            "url": h.url,
             "doc_id": h.doc_id,
             "start": h.start,
             "end": h.end,

@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 
 from pressqa.retrieval.index import IndexNotReady
 from pressqa.retrieval.manifest import MANIFEST
+from pressqa.retrieval.watch_table import WatchTable
 from pressqa.service.qa import PressQA
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -44,6 +45,7 @@ class ServerMetrics:
         self._gauge("pressqa_chunks_indexed", "Passages in the index (at its last save).", self._count(2))
         self._gauge("pressqa_last_ingest_timestamp_seconds", "When the index was last saved (Unix time).", self._saved)
         self._gauge("pressqa_watch_hits", "Hits recorded for saved questions (every process).", self._hits)
+        self._gauge("pressqa_webhook_dead_letters", "Hits whose webhook failed after every retry.", self._dead)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.latency.labels(method, route).observe(seconds)
@@ -80,9 +82,15 @@ class ServerMetrics:
         return path.stat().st_mtime if path.exists() else math.nan
 
     def _hits(self) -> float:
+        return self._watch_count(lambda table: table.hit_counts())
+
+    def _dead(self) -> float:
+        return self._watch_count(lambda table: table.dead_letters())
+
+    def _watch_count(self, counts: Callable[[WatchTable], dict[int, int]]) -> float:
         try:
             with self.engine.reading() as index:
-                return float(sum(index.watches.hit_counts().values()))
+                return float(sum(counts(index.watches).values()))
         except IndexNotReady:
             return math.nan
 

@@ -5,6 +5,7 @@ It composes parts with one job each: `Components` (the models and the answer pol
 a `Writer` (add and remove releases; on Ray Serve, one that forwards to the writer deployment).
 """
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,7 @@ from pressqa.schema import Document
 from pressqa.service.components import Components
 from pressqa.service.live_index import LiveIndex
 from pressqa.service.pipeline import AskPipeline, AskResult
+from pressqa.service.webhooks import Webhooks, check_url
 from pressqa.service.writer import IndexWriter, Writer
 
 __all__ = ["PressQA", "UnknownAnswer", "UnknownRelease"]
@@ -65,6 +67,7 @@ class PressQA:
         self.live = LiveIndex(settings, lambda: self.embedder.dimension)
         self.pipeline = AskPipeline(self.components, self.live)
         self.writer = writer or IndexWriter(self.components, self.live)
+        self._webhooks: Webhooks | None = None
 
     @property
     def settings(self) -> Settings:
@@ -158,10 +161,31 @@ class PressQA:
         """Index one release and save it: ('added' | 'updated' | 'unchanged', its chunk count)."""
         return self.writer.add_document(doc, origin)
 
-    def add_watch(self, question: str, min_confidence: float | None = None) -> Watch:
-        """Save a question to ask of every release added from now on (`service.watches`)."""
+    def add_watch(self, question: str, min_confidence: float | None = None, webhook_url: str | None = None) -> Watch:
+        """Save a question to ask of every release added from now on (`service.watches`); with `webhook_url`, its
+        hits are POSTed there, signed with a secret made here (returned once, in the watch). Raises WebhookError
+        for a URL that cannot be used."""
+        secret = None
+        if webhook_url is not None:
+            check_url(webhook_url, self.settings.webhook_private)
+            secret = secrets.token_hex(32)
         with self.live.writing() as index:
-            return index.watches.add(question, min_confidence)
+            return index.watches.add(question, min_confidence, webhook_url, secret)
+
+    @property
+    def webhooks(self) -> Webhooks:
+        """Delivers saved questions' hits to their webhooks, in the background."""
+        if self._webhooks is None:
+            self._webhooks = Webhooks(self.settings, self._delivered)
+        return self._webhooks
+
+    @webhooks.setter
+    def webhooks(self, webhooks: Webhooks) -> None:
+        self._webhooks = webhooks
+
+    def _delivered(self, hit_ids: list[int], ok: bool) -> None:
+        with self.live.writing() as index:
+            index.watches.delivered(hit_ids, ok)
 
     def remove_watch(self, watch_id: int) -> bool:
         """Drop a saved question and its hits; False when there was none."""
@@ -193,4 +217,6 @@ class PressQA:
         self.live.use(folder)
 
     def close(self) -> None:
+        if self._webhooks is not None:
+            self._webhooks.close()  # queued alerts go out before the index closes
         self.live.close()

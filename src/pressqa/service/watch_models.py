@@ -17,6 +17,13 @@ class WatchIn(BaseModel):
     min_confidence: float | None = Field(
         default=None, ge=0.0, le=1.0, description="The least answer score that makes a hit (default: the threshold)."
     )
+    webhook_url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="New hits are POSTed here as JSON, signed (X-PressQA-Signature: sha256=HMAC of "
+        "'<X-PressQA-Timestamp>.<body>' with the secret returned once, on creation).",
+        examples=["https://alerts.example.com/pressqa"],
+    )
 
     @field_validator("question")
     @classmethod
@@ -30,6 +37,14 @@ class WatchOut(BaseModel):
     min_confidence: float | None
     created: str = Field(description="When the question was saved (ISO 8601, UTC).")
     hits: int = Field(default=0, description="Releases found to answer it so far.")
+    webhook_url: str | None = None
+    dead_letters: int = Field(default=0, description="Hits whose webhook delivery failed after every retry.")
+
+
+class WatchCreated(WatchOut):
+    secret: str | None = Field(
+        default=None, description="The webhook's signing secret: shown this once, keep it with the receiver."
+    )
 
 
 class HitOut(BaseModel):
@@ -43,12 +58,23 @@ class HitOut(BaseModel):
     found: str = Field(description="When the release was found to answer it (ISO 8601, UTC).")
     title: str | None = None
     date: str | None = None
+    url: str | None = None
 
 
-def watch_out(watch: Watch, hits: int = 0) -> WatchOut:
+def watch_out(watch: Watch, hits: int = 0, dead_letters: int = 0) -> WatchOut:
     return WatchOut(
-        id=watch.id, question=watch.question, min_confidence=watch.min_confidence, created=watch.created, hits=hits
+        id=watch.id,
+        question=watch.question,
+        min_confidence=watch.min_confidence,
+        created=watch.created,
+        hits=hits,
+        webhook_url=watch.webhook_url,
+        dead_letters=dead_letters,
     )
+
+
+def watch_created(watch: Watch) -> WatchCreated:
+    return WatchCreated(**watch_out(watch).model_dump(), secret=watch.secret)
 
 
 def hit_out(hit: Hit, doc: Document | None = None) -> HitOut:
@@ -64,4 +90,5 @@ def hit_out(hit: Hit, doc: Document | None = None) -> HitOut:
         found=hit.found,
         title=doc.title if doc else None,
         date=doc.date if doc else None,
+        url=doc.url if doc else None,
     )

@@ -9,8 +9,9 @@ from fastapi import Path as PathParam
 
 from pressqa.service.deps import WRITE_ERRORS, Engine, require_api_key
 from pressqa.service.export import CSV_RESPONSE, Format, csv_response, hits_csv, wants_csv
-from pressqa.service.watch_models import HitOut, WatchIn, WatchOut, watch_out
+from pressqa.service.watch_models import HitOut, WatchCreated, WatchIn, WatchOut, watch_created, watch_out
 from pressqa.service.watches import found_hits
+from pressqa.service.webhooks import WebhookError
 
 router = APIRouter()
 
@@ -20,21 +21,24 @@ WatchId = Annotated[int, PathParam(ge=1, le=2**63 - 1, description="The saved qu
 
 @router.post(
     "/watches",
-    response_model=WatchOut,
+    response_model=WatchCreated,
     status_code=201,
     summary="Save a question: every release added from now on is asked it, and its answers are kept as hits",
     dependencies=[Depends(require_api_key)],
-    responses=WRITE_ERRORS,
+    responses={422: {"description": "An empty question, or a webhook URL that cannot be used."}, **WRITE_ERRORS},
 )
-def add_watch(body: WatchIn, engine: Engine) -> WatchOut:
-    return watch_out(engine.add_watch(body.question, body.min_confidence))
+def add_watch(body: WatchIn, engine: Engine) -> WatchCreated:
+    try:
+        return watch_created(engine.add_watch(body.question, body.min_confidence, body.webhook_url))
+    except WebhookError as exc:
+        raise HTTPException(status_code=422, detail=f"webhook_url: {exc}") from exc
 
 
 @router.get("/watches", response_model=list[WatchOut], summary="The saved questions, with their hit counts")
 def list_watches(engine: Engine) -> list[WatchOut]:
     with engine.reading() as index:
-        counts = index.watches.hit_counts()
-        return [watch_out(w, counts.get(w.id, 0)) for w in index.watches.all()]
+        counts, dead = index.watches.hit_counts(), index.watches.dead_letters()
+        return [watch_out(w, counts.get(w.id, 0), dead.get(w.id, 0)) for w in index.watches.all()]
 
 
 @router.delete(

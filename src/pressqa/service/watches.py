@@ -38,7 +38,9 @@ def check_releases(engine: PressQA, doc_ids: list[str]) -> list[Hit]:
             if doc is not None:
                 texts[doc_id] = f"{doc.title}\n{doc.text}".lower()
     found = [hit for watch, doc_id in to_read(engine, watches, texts) if (hit := _answer(engine, watch, doc_id))]
-    return _record(engine, found)
+    saved = _record(engine, found)
+    _notify(engine, {w.id: w for w in watches}, saved)
+    return saved
 
 
 def to_read(engine: PressQA, watches: list[Watch], texts: dict[str, str]) -> list[tuple[Watch, str]]:
@@ -109,6 +111,19 @@ def _nearest(engine: PressQA, doc_id: str, questions: np.ndarray) -> np.ndarray:
     if not sentences:
         return np.zeros(len(questions), dtype=np.float32)
     return (np.concatenate(sentences).astype(np.float32) @ questions.T).max(axis=0)
+
+
+def _notify(engine: PressQA, watches: dict[int, Watch], hits: list[Hit]) -> None:
+    """Queue one webhook delivery per watch that has one, with its new hits (as GET /watches/{id}/hits shows
+    them, with each release's URL)."""
+    hooked = [h for h in hits if watches[h.watch_id].webhook_url]
+    if not hooked:
+        return
+    with engine.reading() as index:
+        docs = index.store.metadata({h.doc_id for h in hooked})
+    for watch_id in dict.fromkeys(h.watch_id for h in hooked):
+        rows = [hit_out(h, docs.get(h.doc_id)).model_dump() for h in hooked if h.watch_id == watch_id]
+        engine.webhooks.send(watches[watch_id], rows)
 
 
 def _record(engine: PressQA, hits: list[Hit]) -> list[Hit]:
