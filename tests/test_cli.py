@@ -62,6 +62,8 @@ def test_ingest_ask_info(cli_env):
         csv.DictReader(io.StringIO(runner.invoke(app, ["ask", "When did CT041 receive RMAT?", "--csv"]).stdout))
     )
     assert [(r["answer"], r["doc_id"]) for r in rows] == [("January 2022", golden)]
+    named = runner.invoke(app, ["ask", "When did CT041 receive RMAT?", "--name", "Pfizer", "--json"]).stdout
+    assert AskResponse.model_validate_json(named).answer is None  # no release names Pfizer
     rows = list(csv.DictReader(io.StringIO(runner.invoke(app, ["timeline", "CT041", "--csv"]).stdout)))
     assert len(rows) == 2 and all("CT041" in r["answer"] for r in rows)
 

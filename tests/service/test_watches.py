@@ -64,6 +64,23 @@ def test_a_release_that_answers_a_saved_question_is_a_hit_in_the_same_request(wr
     assert [w["hits"] for w in writer.get("/watches").json()] == [1]
 
 
+def test_a_saved_question_is_asked_only_of_new_releases_that_pass_its_filters(writer):
+    narrow = {"question": CFO, "filters": {"names": ["Moderna"]}}
+    named = {"question": CFO, "filters": {"names": ["Helix Bio"], "date_from": "2024-01-01"}}
+    created = [writer.post("/watches", json=body, headers=AUTH).json() for body in (narrow, named)]
+    assert created[0]["filters"] == {
+        "names": ["Moderna"],
+        "date_from": None,
+        "date_to": None,
+        "doc_ids": None,
+        "source": None,
+    }
+    assert writer.post("/documents", json=APPOINTMENT, headers=AUTH).json()["watch_hits"] == 1
+    assert [w["hits"] for w in writer.get("/watches").json()] == [0, 1]  # it never names Moderna
+    refused = writer.post("/watches", json={"question": CFO, "filters": {"doc_ids": ["x"]}}, headers=AUTH)
+    assert refused.status_code == 422 and "doc_ids" in refused.json()["detail"]
+
+
 def test_saved_questions_are_writes_and_bad_input_is_a_clear_error(writer):
     assert writer.post("/watches", json={"question": CFO}).status_code == 401
     assert writer.post("/watches", json={"question": " "}, headers=AUTH).status_code == 422

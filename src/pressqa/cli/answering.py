@@ -34,6 +34,11 @@ def ask(
     previous_answer: Annotated[str | None, typer.Option(help="The previous answer ('he' may stand for it).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's /ask response body.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print one CSV row per answer (the API's format=csv).")] = False,
+    source: Annotated[str | None, typer.Option(help="Only releases from this source or URL domain.")] = None,
+    name: Annotated[
+        list[str] | None, typer.Option("--name", help="Only releases that name this (repeat: every one).")
+    ] = None,
+    recent: Annotated[bool, typer.Option(help="The newest release's answer among those that clear.")] = False,
 ) -> None:
     """Answer a question from the indexed releases, with cited passages."""
     from pressqa.service import conversation
@@ -46,7 +51,18 @@ def ask(
         count = answers if answers == "auto" else int(answers)
         turn = {"question": previous, "doc_id": previous_doc, "answer": previous_answer}
         context = turn if previous is not None else None
-        request = AskRequest(question=question, top_k=top_k, mode=mode, answers=count, order=order, context=context)
+        filters = {"source": source, "names": name} if source or name else None
+        prefer = "recent" if recent else "confidence"
+        request = AskRequest(
+            question=question,
+            top_k=top_k,
+            mode=mode,
+            answers=count,
+            order=order,
+            context=context,
+            filters=filters,
+            prefer=prefer,
+        )
     except ValidationError as exc:
         fail(f"invalid request: {readable(exc)}", 2)
     engine = engine_for()

@@ -26,10 +26,10 @@ CREATE INDEX IF NOT EXISTS watch_hits_found ON watch_hits(watch_id, found);
 """
 # Columns added since the tables were first made: added to an older store when it is opened.
 _ADDED = {
-    "watches": {"webhook_url": "TEXT", "secret": "TEXT"},
+    "watches": {"webhook_url": "TEXT", "secret": "TEXT", "filters": "TEXT"},
     "watch_hits": {"delivery": "TEXT"},  # NULL: no webhook; then 'pending', 'delivered' or 'failed' (dead letter)
 }
-_WATCH = "id, question, min_confidence, created, webhook_url, secret"
+_WATCH = "id, question, min_confidence, created, webhook_url, secret, filters"
 
 
 @dataclass
@@ -40,6 +40,7 @@ class Watch:
     created: str
     webhook_url: str | None = None  # hits are POSTed here, signed with `secret`
     secret: str | None = None
+    filters: str | None = None  # JSON: the filters a new release must pass to be read for it (the service's)
 
 
 @dataclass
@@ -76,14 +77,17 @@ class WatchTable:
         min_confidence: float | None = None,
         webhook_url: str | None = None,
         secret: str | None = None,
+        filters: str | None = None,
     ) -> Watch:
         created = _now()
-        values = (question, min_confidence, created, webhook_url, secret)
+        values = (question, min_confidence, created, webhook_url, secret, filters)
         cursor = self.db.execute(
-            "INSERT INTO watches (question, min_confidence, created, webhook_url, secret) VALUES (?,?,?,?,?)", values
+            "INSERT INTO watches (question, min_confidence, created, webhook_url, secret, filters) "
+            "VALUES (?,?,?,?,?,?)",
+            values,
         )
         self.db.commit()
-        return Watch(cursor.lastrowid, question, min_confidence, created, webhook_url, secret)
+        return Watch(cursor.lastrowid, question, min_confidence, created, webhook_url, secret, filters)
 
     def remove(self, watch_id: int) -> bool:
         """Drop a watch and its hits; False when there was none."""

@@ -38,6 +38,7 @@ from pressqa.service.api_models import (
 )
 from pressqa.service.deps import QUEUED_WRITE_ERRORS, WRITE_ERRORS, Engine, require_api_key
 from pressqa.service.export import CSV_RESPONSE, Format, answers_csv, csv_response, timeline_csv, wants_csv
+from pressqa.service.filters import Narrowing, passes
 from pressqa.service.metrics import CONTENT_TYPE, ServerMetrics, route_of
 from pressqa.service.qa import PressQA, UnknownAnswer, UnknownRelease
 from pressqa.service.timeline import describe, timeline
@@ -106,14 +107,21 @@ def get_timeline(
     date_to: Annotated[dt.date | None, Query(alias="to", description="Latest date (YYYY-MM-DD).")] = None,
     offset: Annotated[int, Query(ge=0, description="Items to skip (pagination).")] = 0,
     limit: Annotated[int, Query(ge=1, le=100, description="Items per page.")] = 20,
+    source: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="Only releases from this source or domain.")
+    ] = None,
+    names: Annotated[
+        list[str] | None, Query(max_length=10, description="Only releases that also name these (repeat it).")
+    ] = None,
     format_: Format = None,
 ) -> TimelineResponse | Response:
     name = check_name(q)
     if date_from and date_to and date_from > date_to:
         raise HTTPException(status_code=422, detail="from must not be after to")
     start, end = (d.isoformat() if d else None for d in (date_from, date_to))
+    narrowing = Narrowing(source, tuple(check_name(n) for n in names or ()))
     with engine.reading() as index:
-        entries = timeline(index, name, start, end)
+        entries = timeline(index, name, start, end, keep=lambda doc: passes(doc, narrowing))
         page = describe(index, entries[offset : offset + limit], name)
     response = timeline_response(name, page, len(entries), offset, limit)
     return csv_response(timeline_csv(response), "pressqa-timeline") if wants_csv(request, format_) else response

@@ -2,9 +2,9 @@
 
 import datetime as dt
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from pressqa.config import get_settings
 from pressqa.reader.question import asks_for_list, key_terms
@@ -12,6 +12,7 @@ from pressqa.retrieval.feedback_table import Feedback
 from pressqa.retrieval.retrieve import Filters, Mode
 from pressqa.schema import Answer, Document, Passage
 from pressqa.service.conversation import Asked, Request, Turn
+from pressqa.service.filters import Narrowing
 from pressqa.service.pipeline import AskResult
 from pressqa.service.timeline import TimelineEntry
 
@@ -22,6 +23,23 @@ class FiltersIn(BaseModel):
     date_from: dt.date | None = Field(default=None, description="Earliest publication date (YYYY-MM-DD).")
     date_to: dt.date | None = Field(default=None, description="Latest publication date (YYYY-MM-DD).")
     doc_ids: list[str] | None = Field(default=None, max_length=1000, description="Only these documents.")
+    source: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Only releases from this source: the file, feed or 'api' ingest recorded, or a domain of their "
+        "URL ('justice.gov' keeps www.justice.gov).",
+    )
+    names: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]] | None = Field(
+        default=None,
+        max_length=10,
+        description="Only releases that name every one of these (a company, product or person; matched as "
+        "timelines match names).",
+        examples=[["CARsgen"]],
+    )
+
+    def narrowing(self) -> Narrowing | None:
+        return Narrowing(self.source, tuple(self.names or ())) if self.source or self.names else None
 
     @model_validator(mode="after")
     def _ordered(self) -> "FiltersIn":
@@ -85,6 +103,11 @@ class AskRequest(BaseModel):
     order: Literal["confidence", "date"] = Field(
         default="confidence", description="A list's order: most confident first, or newest release first."
     )
+    prefer: Literal["confidence", "recent"] = Field(
+        default="confidence",
+        description="One answer: the most confident, or 'recent': the newest release's answer among those that "
+        "clear the list threshold, for answers that change over time ('Who is the CFO of …?').",
+    )
     timeout_ms: int | None = Field(
         default=None,
         ge=100,
@@ -129,7 +152,8 @@ class AskRequest(BaseModel):
     def to_request(self, deadline: float | None = None) -> Request:
         """The question with its options (a list's count is decided once a follow-up is understood)."""
         args = (self.question, self.top_k, self.mode, self.to_filters(), self.answer_count(), self.order == "date")
-        return Request(*args, deadline=deadline)
+        narrowing = self.filters.narrowing() if self.filters else None
+        return Request(*args, deadline=deadline, narrowing=narrowing, prefer_recent=self.prefer == "recent")
 
     def turn(self) -> Turn | None:
         """The conversation this question follows, if any."""

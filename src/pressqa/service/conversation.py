@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pressqa.reader.calibration import confidence_band
 from pressqa.reader.question import proper_names
 from pressqa.retrieval.retrieve import Filters, Mode
+from pressqa.service.filters import Narrowing, narrowed
 from pressqa.service.pipeline import AskResult
 from pressqa.service.qa import PressQA
 
@@ -48,6 +49,8 @@ class Request:
     answers: int = 1
     by_date: bool = False
     deadline: float | None = None
+    narrowing: Narrowing | None = None  # source and names, resolved to release ids before anything is read
+    prefer_recent: bool = False  # one answer: the newest release's that clears, for answers that change over time
 
 
 def ask(
@@ -60,12 +63,32 @@ def ask(
     understood = engine.follow_up(request.question, turn.question, turn.doc_id, turn.answer) if turn else None
     question = understood or request.question
     answers = count(understood) if count else request.answers
+    if request.narrowing is not None and request.narrowing.active():
+        with engine.reading() as index:
+            request = replace(request, filters=narrowed(index, request.filters, request.narrowing), narrowing=None)
     if turn and turn.doc_id and answers == 1:
         anchored = _from_previous_release(engine, request, question, turn.doc_id)
         if anchored is not None:
             return Asked(anchored, understood, anchored=True)
+    if request.prefer_recent and answers == 1:
+        recent = _most_recent(engine, request, question)
+        if recent is not None:
+            return Asked(recent, understood)
     args = (question, request.top_k, request.mode, request.filters, answers, request.by_date, request.deadline)
     return Asked(engine.ask(*args), understood)
+
+
+RECENT_POOL = 5  # answers, one per release family, among which the newest is given
+
+
+def _most_recent(engine: PressQA, request: Request, question: str) -> AskResult | None:
+    """The answer from the newest release among those a list would give (each release deciding alone, at the
+    list threshold); None when no release clears it, and the best answer is given as usual."""
+    args = (question, request.top_k, request.mode, request.filters, RECENT_POOL, True, request.deadline)
+    result = engine.ask(*args)
+    if not result.answers:
+        return None
+    return replace(result, answers=result.answers[:1], bands=result.bands[:1])
 
 
 def _from_previous_release(engine: PressQA, request: Request, question: str, doc_id: str) -> AskResult | None:
@@ -81,7 +104,8 @@ def _from_previous_release(engine: PressQA, request: Request, question: str, doc
         return None  # another subject: the previous release is not where its answer is
     ids = sorted({doc_id, *family})
     base = request.filters or Filters()
-    filters = Filters(date_from=base.date_from, date_to=base.date_to, doc_ids=ids)
+    allowed = ids if base.doc_ids is None else sorted(set(ids) & set(base.doc_ids))  # within the user's filters
+    filters = Filters(date_from=base.date_from, date_to=base.date_to, doc_ids=allowed)
     result = engine.ask(question, request.top_k, request.mode, filters, 1, False, request.deadline)
     best, settings = result.best_candidate, engine.settings
     if best is None or best.score < settings.followup_threshold:

@@ -5,6 +5,7 @@ It composes parts with one job each: `Components` (the models and the answer pol
 a `Writer` (add and remove releases; on Ray Serve, one that forwards to the writer deployment).
 """
 
+import json
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -161,16 +162,23 @@ class PressQA:
         """Index one release and save it: ('added' | 'updated' | 'unchanged', its chunk count)."""
         return self.writer.add_document(doc, origin)
 
-    def add_watch(self, question: str, min_confidence: float | None = None, webhook_url: str | None = None) -> Watch:
-        """Save a question to ask of every release added from now on (`service.watches`); with `webhook_url`, its
-        hits are POSTed there, signed with a secret made here (returned once, in the watch). Raises WebhookError
-        for a URL that cannot be used."""
+    def add_watch(
+        self,
+        question: str,
+        min_confidence: float | None = None,
+        webhook_url: str | None = None,
+        filters: dict | None = None,
+    ) -> Watch:
+        """Save a question to ask of every release added from now on (`service.watches`) that passes `filters`
+        (date_from, date_to, source, names); with `webhook_url`, its hits are POSTed there, signed with a secret
+        made here (returned once, in the watch). Raises WebhookError for a URL that cannot be used."""
         secret = None
         if webhook_url is not None:
             check_url(webhook_url, self.settings.webhook_private)
             secret = secrets.token_hex(32)
+        stored = json.dumps(filters, sort_keys=True) if filters else None
         with self.live.writing() as index:
-            return index.watches.add(question, min_confidence, webhook_url, secret)
+            return index.watches.add(question, min_confidence, webhook_url, secret, stored)
 
     @property
     def webhooks(self) -> Webhooks:

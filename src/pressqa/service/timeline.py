@@ -6,6 +6,7 @@ longer name apart ("CARsgen … CT041"). A family of re-posts shows once, throug
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pressqa.retrieval.index import Index
@@ -46,18 +47,35 @@ def mentions_near(text: str, words: list[str]) -> bool:
     return re.search(rf"(?<!\w){pattern}(?!\w)", text, re.IGNORECASE) is not None
 
 
-def timeline(index: Index, name: str, date_from: str | None = None, date_to: str | None = None) -> list[TimelineEntry]:
-    """Every release (one per family) that mentions `name`: dated ones newest first, then the undated.
+def timeline(
+    index: Index,
+    name: str,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    keep: Callable[[Document], bool] | None = None,
+) -> list[TimelineEntry]:
+    """Every release (one per family) that mentions `name` (and passes `keep`, before families are formed: a
+    re-post that passes stands for its family): dated ones newest first, then the undated.
 
     The entries have no sentence yet: `describe` the page shown."""
+    found = naming(index, name, date_from, date_to)
+    kept = [TimelineEntry(doc, match) for doc, match in found.values() if keep is None or keep(doc)]
+    entries = _one_per_family(index, kept)
+    dated = sorted((e for e in entries if e.doc.date), key=lambda e: (e.doc.date, e.doc.doc_id), reverse=True)
+    undated = sorted((e for e in entries if not e.doc.date), key=lambda e: e.doc.doc_id)
+    return dated + undated
+
+
+def naming(
+    index: Index, name: str, date_from: str | None = None, date_to: str | None = None
+) -> dict[str, tuple[Document, str]]:
+    """Every release that names `name` (each re-post too), by id, with how: 'name' (the exact name) or 'words'
+    (every word of it held close together). What a timeline lists and what the `names` filter keeps."""
     exact = [d for d in index.store.containing(name, date_from, date_to) if mentions(f"{d.title}\n{d.text}", name)]
     found = {d.doc_id: (d, "name") for d in exact}
     for doc in _holding_every_word(index, name, date_from, date_to):
         found.setdefault(doc.doc_id, (doc, "words"))
-    entries = _one_per_family(index, [TimelineEntry(doc, match) for doc, match in found.values()])
-    dated = sorted((e for e in entries if e.doc.date), key=lambda e: (e.doc.date, e.doc.doc_id), reverse=True)
-    undated = sorted((e for e in entries if not e.doc.date), key=lambda e: e.doc.doc_id)
-    return dated + undated
+    return found
 
 
 def _holding_every_word(index: Index, name: str, date_from: str | None, date_to: str | None) -> list[Document]:

@@ -4,7 +4,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pressqa.retrieval.watch_table import Hit, Watch
 from pressqa.schema import Document
-from pressqa.service.api_models import check_question
+from pressqa.service.api_models import FiltersIn, check_question
 
 
 class WatchIn(BaseModel):
@@ -16,6 +16,11 @@ class WatchIn(BaseModel):
     )
     min_confidence: float | None = Field(
         default=None, ge=0.0, le=1.0, description="The least answer score that makes a hit (default: the threshold)."
+    )
+    filters: FiltersIn | None = Field(
+        default=None,
+        description="Only new releases that pass these are asked it: date_from, date_to, source, names.",
+        examples=[{"names": ["CARsgen"], "source": "globenewswire.com"}],
     )
     webhook_url: str | None = Field(
         default=None,
@@ -30,6 +35,16 @@ class WatchIn(BaseModel):
     def _question(cls, value: str) -> str:
         return check_question(value)
 
+    @field_validator("filters")
+    @classmethod
+    def _filters(cls, value: FiltersIn | None) -> FiltersIn | None:
+        if value is not None and value.doc_ids is not None:
+            raise ValueError("doc_ids cannot narrow a saved question: it is asked of releases not added yet")
+        return value
+
+    def stored_filters(self) -> dict | None:
+        return self.filters.model_dump(mode="json", exclude_none=True) or None if self.filters else None
+
 
 class WatchOut(BaseModel):
     id: int
@@ -37,6 +52,7 @@ class WatchOut(BaseModel):
     min_confidence: float | None
     created: str = Field(description="When the question was saved (ISO 8601, UTC).")
     hits: int = Field(default=0, description="Releases found to answer it so far.")
+    filters: FiltersIn | None = None
     webhook_url: str | None = None
     dead_letters: int = Field(default=0, description="Hits whose webhook delivery failed after every retry.")
 
@@ -68,6 +84,7 @@ def watch_out(watch: Watch, hits: int = 0, dead_letters: int = 0) -> WatchOut:
         min_confidence=watch.min_confidence,
         created=watch.created,
         hits=hits,
+        filters=FiltersIn.model_validate_json(watch.filters) if watch.filters else None,
         webhook_url=watch.webhook_url,
         dead_letters=dead_letters,
     )

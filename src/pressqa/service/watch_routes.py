@@ -29,9 +29,10 @@ WatchId = Annotated[int, PathParam(ge=1, le=2**63 - 1, description="The saved qu
 )
 def add_watch(body: WatchIn, engine: Engine) -> WatchCreated:
     try:
-        return watch_created(engine.add_watch(body.question, body.min_confidence, body.webhook_url))
+        watch = engine.add_watch(body.question, body.min_confidence, body.webhook_url, body.stored_filters())
     except WebhookError as exc:
         raise HTTPException(status_code=422, detail=f"webhook_url: {exc}") from exc
+    return watch_created(watch)
 
 
 @router.get("/watches", response_model=list[WatchOut], summary="The saved questions, with their hit counts")

@@ -9,6 +9,7 @@ Moderna?" is not answered by a release without "Moderna"), nor one none of whose
 clears the watch's confidence (default: the answer threshold), once per release family.
 """
 
+import json
 import logging
 from datetime import datetime
 from weakref import WeakKeyDictionary
@@ -18,6 +19,8 @@ import numpy as np
 from pressqa.reader.question import proper_names
 from pressqa.retrieval.retrieve import Filters
 from pressqa.retrieval.watch_table import Hit, Watch
+from pressqa.schema import Document
+from pressqa.service.filters import Narrowing, passes
 from pressqa.service.qa import PressQA
 from pressqa.service.watch_models import HitOut, hit_out
 
@@ -32,15 +35,22 @@ def check_releases(engine: PressQA, doc_ids: list[str]) -> list[Hit]:
         watches = index.watches.all()
         if not watches:
             return []
-        texts = {}
-        for doc_id in dict.fromkeys(doc_ids):
-            doc = index.store.document(doc_id)
-            if doc is not None:
-                texts[doc_id] = f"{doc.title}\n{doc.text}".lower()
-    found = [hit for watch, doc_id in to_read(engine, watches, texts) if (hit := _answer(engine, watch, doc_id))]
+        docs = {i: doc for i in dict.fromkeys(doc_ids) if (doc := index.store.document(i)) is not None}
+    texts = {doc_id: f"{doc.title}\n{doc.text}".lower() for doc_id, doc in docs.items()}
+    pairs = [(w, doc_id) for w, doc_id in to_read(engine, watches, texts) if within_filters(w, docs[doc_id])]
+    found = [hit for watch, doc_id in pairs if (hit := _answer(engine, watch, doc_id))]
     saved = _record(engine, found)
     _notify(engine, {w.id: w for w in watches}, saved)
     return saved
+
+
+def within_filters(watch: Watch, doc: Document) -> bool:
+    """Whether a new release passes the filters the question was saved with (date range, source, names)."""
+    if not watch.filters:
+        return True
+    f = json.loads(watch.filters)
+    narrowing = Narrowing(f.get("source"), tuple(f.get("names") or ()))
+    return passes(doc, narrowing, f.get("date_from"), f.get("date_to"))
 
 
 def to_read(engine: PressQA, watches: list[Watch], texts: dict[str, str]) -> list[tuple[Watch, str]]:
