@@ -17,9 +17,9 @@ from weakref import WeakKeyDictionary
 import numpy as np
 
 from pressqa.reader.question import proper_names
-from pressqa.retrieval.retrieve import Filters
+from pressqa.retrieval.retrieve import Retrieved
 from pressqa.retrieval.watch_table import Hit, Watch
-from pressqa.schema import Document
+from pressqa.schema import Document, Passage
 from pressqa.service.filters import Narrowing, passes
 from pressqa.service.qa import PressQA
 from pressqa.service.watch_models import HitOut, hit_out
@@ -38,7 +38,8 @@ def check_releases(engine: PressQA, doc_ids: list[str]) -> list[Hit]:
         docs = {i: doc for i in dict.fromkeys(doc_ids) if (doc := index.store.document(i)) is not None}
     texts = {doc_id: f"{doc.title}\n{doc.text}".lower() for doc_id, doc in docs.items()}
     pairs = [(w, doc_id) for w, doc_id in to_read(engine, watches, texts) if within_filters(w, docs[doc_id])]
-    found = [hit for watch, doc_id in pairs if (hit := _answer(engine, watch, doc_id))]
+    vectors = dict(zip((w.id for w in watches), _question_vectors(engine, [w.question for w in watches]), strict=True))
+    found = [hit for watch, doc_id in pairs if (hit := _answer(engine, watch, docs[doc_id], vectors[watch.id]))]
     saved = _record(engine, found)
     _notify(engine, {w.id: w for w in watches}, saved)
     return saved
@@ -87,9 +88,18 @@ def safely_check_releases(engine: PressQA, doc_ids: list[str]) -> list[Hit]:
         return []
 
 
-def _answer(engine: PressQA, watch: Watch, doc_id: str) -> Hit | None:
+def _answer(engine: PressQA, watch: Watch, doc: Document, vector: np.ndarray) -> Hit | None:
+    """The release read for the question: its passages nearest the question go straight to the reader (no search
+    of the corpus, so the cost does not grow with it)."""
+    with engine.reading() as index:
+        found = list(index.store.chunks(index.store.chunk_ids([doc.doc_id]).tolist()).values())
+    nearest = [(float((vecs @ vector).max()) if len(vecs) else -1.0, chunk, vecs) for chunk, vecs in found]
+    nearest.sort(key=lambda item: -item[0])
+    chosen = nearest[: engine.settings.top_k]
+    passages = [Passage(chunk, doc.title, doc.date, doc.source, score) for score, chunk, _ in chosen]
+    retrieved = Retrieved(passages, {chunk.chunk_id: vecs for _, chunk, vecs in chosen})
+    best = engine.answer(watch.question, vector, retrieved, {"embed": 0.0, "retrieve": 0.0}).best_candidate
     wanted = engine.settings.no_answer_threshold if watch.min_confidence is None else watch.min_confidence
-    best = engine.ask(watch.question, filters=Filters(doc_ids=[doc_id])).best_candidate
     if best is None or best.score < wanted:
         return None
     return Hit(watch.id, best.doc_id, best.text, best.start, best.end, best.score)
