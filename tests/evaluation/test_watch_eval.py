@@ -4,9 +4,11 @@ import shutil
 from pressqa.evaluation.watches import (
     WatchRun,
     WatchTask,
+    choose_threshold,
     releases_to_add,
     run_watches,
     similarity_curve,
+    threshold_curve,
     watch_tasks,
 )
 from pressqa.ingest.load import make_document
@@ -105,3 +107,18 @@ def test_similarity_curve_keeps_every_gold_release_at_no_floor_and_fewer_as_it_r
     read = [point["others_read"] for point in result["curve"]]
     assert kept[0] == 1.0 and read[0] == 1.0 and kept == sorted(kept, reverse=True) and read[2] < read[1]
     assert kept[1] > read[1]  # a question is nearer its own release than the others
+
+
+def test_the_threshold_curve_and_the_lowest_threshold_precise_on_every_kind():
+    rows = [
+        {"watch": 1, "doc_id": "a", "score": 0.95, "right": True},
+        {"watch": 1, "doc_id": "b", "score": 0.54, "right": False},
+        {"watch": 2, "doc_id": "c", "score": 0.62, "right": True},
+        {"watch": 3, "doc_id": "d", "score": 0.58, "right": False},
+    ]
+    curve = threshold_curve(rows, watches=4, thresholds=(0.5, 0.55, 0.6))
+    assert [(c["hits"], c["precision"], c["recall"]) for c in curve] == [(4, 0.5, 0.5), (3, 2 / 3, 0.5), (2, 1.0, 0.5)]
+    precise = [{"precision": p} for p in (0.5, 0.8, 0.95, 0.97, 0.99, 1.0, 1.0, 1.0, 1.0)]
+    late = [{"precision": p} for p in (0.5, 0.5, 0.5, 0.92, 0.95, 1.0, 1.0, 1.0, 1.0)]
+    assert choose_threshold({"wire": precise, "hhs": late}) == 0.65
+    assert choose_threshold({"wire": [{"precision": None}] * 9}) is None

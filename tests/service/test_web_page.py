@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 
@@ -18,6 +19,7 @@ from pressqa.retrieval.index import Index
 from pressqa.service.api import create_app
 from pressqa.service.qa import PressQA
 from tests.conftest import CORPUS, NEWS, ROOT, make_settings
+from tests.service.test_watches import APPOINTMENT, CFO
 
 expect = pytest.importorskip("playwright.sync_api").expect
 SCREENSHOTS = ROOT / "test-results" / "screenshots"
@@ -247,7 +249,7 @@ def test_feedback_needs_the_key_then_saves_a_verdict_and_a_selected_correction(p
     expect(answer.locator(".feedback-status")).to_contain_text("API key")  # keyed like every write
     assert saved_feedback(news_folder) == []
     page.locator("summary", has_text="Options").click()
-    page.get_by_label("API key (to send feedback)").fill(NEWS_KEY)
+    page.get_by_label("API key (for feedback and alerts)").fill(NEWS_KEY)
     answer.get_by_role("button", name="Right answer: January 2022").click()
     expect(answer.locator(".feedback-status")).to_have_text("Thanks: saved as right.")
     answer.get_by_role("button", name="Wrong answer: January 2022").click()  # changed their mind: one verdict
@@ -271,6 +273,31 @@ def test_feedback_needs_the_key_then_saves_a_verdict_and_a_selected_correction(p
     assert (row.question, row.answer, row.verdict, row.correct) == (
         "When did Brightline Bio raise $40 million?", "January 2022", "wrong", "$40 million"
     )  # fmt: skip
+
+
+def test_a_watched_question_alerts_when_a_release_added_later_answers_it(page, news_server):
+    page.goto(news_server + "/")
+    expect(page.locator("#alerts-badge")).to_be_hidden()
+    page.locator("summary", has_text="Options").click()
+    page.get_by_label("API key (for feedback and alerts)").fill(NEWS_KEY)
+    box = page.get_by_label("Your question")
+    box.fill(CFO)
+    box.press("Enter")
+    answer = page.locator(".turn-answer").last
+    expect(answer.locator(".abstain")).to_be_visible()  # no release says yet
+    answer.get_by_role("button", name="Watch this question").click()
+    expect(answer.locator(".watch-status")).to_contain_text("Alerts")
+    added = httpx.post(news_server + "/documents", json=APPOINTMENT, headers={"Authorization": f"Bearer {NEWS_KEY}"})
+    assert added.json()["watch_hits"] == 1
+    expect(page.locator("#alerts-badge")).to_have_text("1", timeout=20_000)  # the page polls for new hits
+    page.get_by_role("button", name="Alerts: 1 new").click()
+    item = page.locator(".alert-item").first
+    expect(item.locator(".alert-question")).to_have_text(CFO)
+    expect(item.locator("mark")).to_have_text("Dana Whitfield")
+    expect(page.locator("#alerts-badge")).to_be_hidden()  # seen
+    item.get_by_role("button", name="Dana Whitfield: open the release").click()
+    expect(page.locator("#doc-title")).to_have_text(APPOINTMENT["title"])
+    expect(page.locator("#doc-text mark")).to_have_text("Dana Whitfield")
 
 
 def test_keyboard_alone_asks_and_opens_a_citation(page):

@@ -23,6 +23,9 @@ def eval_watches_command(
     similarity: Annotated[
         bool, typer.Option(help="Instead: the filter's cosine floors on training questions of each kind.")
     ] = False,
+    select_threshold: Annotated[
+        bool, typer.Option(help="Instead: hit precision and recall by threshold on wire and HHS held-out questions.")
+    ] = False,
     out: Annotated[Path, typer.Option(help="Folder for the JSON result.")] = Path("eval/results"),
 ) -> None:
     """Save questions of held-out DOJ training releases, add their releases among others, score the hits."""
@@ -31,13 +34,18 @@ def eval_watches_command(
     if answered > watches:
         fail("--answered cannot exceed --watches", 2)
     try:
-        result = _similarity() if similarity else _run(watches, answered, distractors, batch, corpus_from, corpus_to)
+        if similarity or select_threshold:
+            result = _similarity() if similarity else _select_threshold()
+        else:
+            result = _run(watches, answered, distractors, batch, corpus_from, corpus_to)
     except (CorpusError, IndexNotReady, ValueError) as exc:
         fail(str(exc))
     out.mkdir(parents=True, exist_ok=True)
-    path = out / ("watch-similarity.json" if similarity else "watches.json")
+    name = "watch-similarity" if similarity else "watch-threshold" if select_threshold else "watches"
+    path = out / f"{name}.json"
     path.write_text(json.dumps(result, indent=1), encoding="utf-8")
-    typer.echo(json.dumps(result if similarity else result["summary"], indent=1))
+    shown = result if similarity else {k: v for k, v in result.items() if k != "reads"}
+    typer.echo(json.dumps(shown if similarity or select_threshold else result["summary"], indent=1))
     say(f"results: {path}")
 
 
@@ -81,6 +89,30 @@ def _similarity() -> dict:
         say(f"{kind}: {result[kind]['pairs']} training questions over {result[kind]['releases']} releases")
     engine.close()
     return result
+
+
+def _select_threshold() -> dict:
+    from pressqa.evaluation.corpus_index import use_corpus_index
+    from pressqa.evaluation.watches import (
+        SELECTION_KINDS,
+        SIMILARITY_CORPORA,
+        choose_threshold,
+        held_out_tasks,
+        scored_reads,
+        threshold_curve,
+    )
+
+    _require_shared()
+    engine = engine_for()
+    curves, reads = {}, {}
+    for kind in SELECTION_KINDS:
+        use_corpus_index(engine, [SHARED / SIMILARITY_CORPORA[kind][0]], log=say)
+        tasks = held_out_tasks(SHARED, kind)
+        say(f"{kind}: {len(tasks)} held-out questions saved, every release read as if it had just arrived")
+        reads[kind] = scored_reads(engine, tasks, say)
+        curves[kind] = threshold_curve(reads[kind], len(tasks))
+    engine.close()
+    return {"curves": curves, "chosen": choose_threshold(curves), "reads": reads}
 
 
 def _require_shared() -> None:

@@ -22,10 +22,10 @@ from pressqa.evaluation.suite import KINDS, SPLIT_SEED, held_out_releases, read_
 from pressqa.ingest.load import make_document
 from pressqa.metrics import answer_scores
 from pressqa.reader.calibration import RIGHT_F1
-from pressqa.retrieval.watch_table import Hit
+from pressqa.retrieval.watch_table import Hit, Watch
 from pressqa.schema import Document
 from pressqa.service.qa import PressQA
-from pressqa.service.watches import check_releases, to_read
+from pressqa.service.watches import check_releases, question_vectors, read_release, to_read
 
 _SLICE = 5000
 FLOORS = (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
@@ -189,3 +189,67 @@ def training_pairs(shared: Path, kind_name: str) -> list[tuple[str, str]]:
     present = {row["source"] for row in rows if row.get("source")}
     held = held_out_releases(kind, rows, present)
     return [(r["question"], r["source"]) for r in rows if r.get("source") not in held and r["answers"]]
+
+
+# ---- the saved questions' threshold, chosen on other kinds than the one measured -----------------------------
+THRESHOLDS = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
+SELECTION_KINDS = ("wire", "hhs")  # eval-watches measures on DOJ: its threshold is chosen on these
+
+
+def held_out_tasks(shared: Path, kind_name: str) -> list[WatchTask]:
+    """A kind's answerable questions over the releases training held out (the selection suite's)."""
+    kind = next(k for k in KINDS if k.name == kind_name)
+    rows = read_rows(shared / kind.questions)
+    present = {row["source"] for row in rows if row.get("source")}
+    held = held_out_releases(kind, rows, present)
+    return [
+        WatchTask(r["question"], [a["text"] for a in r["answers"]], r["source"], True)
+        for r in rows
+        if r.get("source") in held and r["answers"]
+    ]
+
+
+def scored_reads(engine: PressQA, tasks: list[WatchTask], log: Callable[[str], None]) -> list[dict]:
+    """Every release of the engine's index read for every saved question the filters let through, as if each
+    release had just arrived, with no threshold: the score and whether the answer is right."""
+    watches = [Watch(i + 1, t.question, 0.0, "") for i, t in enumerate(tasks)]
+    with engine.reading() as index:
+        docs = {d.doc_id: d for d in (index.store.document(m.doc_id) for m in index.store.documents()) if d}
+    texts = {doc_id: f"{d.title}\n{d.text}".lower() for doc_id, d in docs.items()}
+    pairs = to_read(engine, watches, texts)
+    vectors = question_vectors(engine, [w.question for w in watches])
+    log(f"{len(pairs)} (question, release) pairs to read of {len(watches) * len(docs)}")
+    rows = []
+    for n, (watch, doc_id) in enumerate(pairs, start=1):
+        hit = read_release(engine, watch, docs[doc_id], vectors[watch.id - 1])
+        if hit is not None:
+            task = tasks[watch.id - 1]
+            rows.append({"watch": watch.id, "doc_id": doc_id, "score": hit.score, "right": _right(hit, task)})
+        if n % 500 == 0:
+            log(f"{n}/{len(pairs)} read")
+    return rows
+
+
+def threshold_curve(rows: list[dict], watches: int, thresholds: tuple[float, ...] = THRESHOLDS) -> list[dict]:
+    """Hit precision and recall (watches with a right hit) at each threshold."""
+    curve = []
+    for threshold in thresholds:
+        hits = [r for r in rows if r["score"] >= threshold]
+        right = [r for r in hits if r["right"]]
+        curve.append(
+            {
+                "threshold": threshold,
+                "hits": len(hits),
+                "precision": len(right) / len(hits) if hits else None,
+                "recall": len({r["watch"] for r in right}) / watches if watches else None,
+            }
+        )
+    return curve
+
+
+def choose_threshold(curves: dict[str, list[dict]], precision: float = 0.9) -> float | None:
+    """The lowest threshold whose hit precision reaches `precision` on every kind (None: none does)."""
+    for i, threshold in enumerate(THRESHOLDS):
+        if all((c[i]["precision"] or 0.0) >= precision for c in curves.values()):
+            return threshold
+    return None

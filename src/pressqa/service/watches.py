@@ -38,8 +38,8 @@ def check_releases(engine: PressQA, doc_ids: list[str]) -> list[Hit]:
         docs = {i: doc for i in dict.fromkeys(doc_ids) if (doc := index.store.document(i)) is not None}
     texts = {doc_id: f"{doc.title}\n{doc.text}".lower() for doc_id, doc in docs.items()}
     pairs = [(w, doc_id) for w, doc_id in to_read(engine, watches, texts) if within_filters(w, docs[doc_id])]
-    vectors = dict(zip((w.id for w in watches), _question_vectors(engine, [w.question for w in watches]), strict=True))
-    found = [hit for watch, doc_id in pairs if (hit := _answer(engine, watch, docs[doc_id], vectors[watch.id]))]
+    vectors = dict(zip((w.id for w in watches), question_vectors(engine, [w.question for w in watches]), strict=True))
+    found = [hit for watch, doc_id in pairs if (hit := read_release(engine, watch, docs[doc_id], vectors[watch.id]))]
     saved = _record(engine, found)
     _notify(engine, {w.id: w for w in watches}, saved)
     return saved
@@ -57,7 +57,7 @@ def within_filters(watch: Watch, doc: Document) -> bool:
 def to_read(engine: PressQA, watches: list[Watch], texts: dict[str, str]) -> list[tuple[Watch, str]]:
     """The (watch, release) pairs worth reading: the release names one of the question's names, when it has any,
     and one of its sentences is within `watch_similarity` of the question."""
-    vectors = _question_vectors(engine, [w.question for w in watches])
+    vectors = question_vectors(engine, [w.question for w in watches])
     floor = engine.settings.watch_similarity
     pairs = []
     for doc_id, text in texts.items():
@@ -88,7 +88,7 @@ def safely_check_releases(engine: PressQA, doc_ids: list[str]) -> list[Hit]:
         return []
 
 
-def _answer(engine: PressQA, watch: Watch, doc: Document, vector: np.ndarray) -> Hit | None:
+def read_release(engine: PressQA, watch: Watch, doc: Document, vector: np.ndarray) -> Hit | None:
     """The release read for the question: its passages nearest the question go straight to the reader (no search
     of the corpus, so the cost does not grow with it)."""
     with engine.reading() as index:
@@ -111,7 +111,7 @@ _VECTORS: WeakKeyDictionary[object, dict[str, np.ndarray]] = WeakKeyDictionary()
 _KEPT = 10_000
 
 
-def _question_vectors(engine: PressQA, questions: list[str]) -> np.ndarray:
+def question_vectors(engine: PressQA, questions: list[str]) -> np.ndarray:
     embedder = engine.embedder
     known = _VECTORS.setdefault(embedder, {})
     missing = [q for q in dict.fromkeys(questions) if q not in known]

@@ -219,6 +219,7 @@ function renderAnswer(body, question) {
     turn.append(el("p", "abstain", "The releases don't answer this."));
     if (body.passages.length) turn.append(el("p", "confidence", "The closest passages:"));
   }
+  turn.append(renderWatchButton(question));
   const list = el("ol", "passages");
   const items = body.passages.map((p) => renderPassage(p, answers));
   items.sort((a, b) => b.classList.contains("cited") - a.classList.contains("cited"));  // cited first
