@@ -243,6 +243,30 @@ def list_threshold_command(
     typer.echo(f"the threshold costing least over every kind: {chosen:.2f}")
 
 
+@app.command("followup-threshold")
+def followup_threshold_command(
+    results: Annotated[list[Path], typer.Argument(help="eval-across result JSONs, one per kind of release.")],
+) -> None:
+    """Choose the follow-up threshold across kinds: each kind's follow-up EM and answers from the previous
+    release at the threshold costing least on the other kinds, and the one costing least on all."""
+    from pressqa.evaluation.evaluate import EvalInputError
+    from pressqa.evaluation.followup_threshold import choose, figures_at, load_followups
+
+    try:
+        kinds = load_followups(results)
+    except EvalInputError as exc:
+        fail(str(exc))
+    held_out, chosen = choose(kinds)
+    typer.echo("each kind at the threshold chosen on the other kinds (a wrong answer costs 1, none 0.8):")
+    typer.echo(f"{'kind':<16}{'threshold':>10}{'EM':>7}{'from previous':>15}{'cost':>7}   at {chosen:.2f}: EM, cost")
+    for name, f in held_out.items():
+        at = figures_at(kinds[name], chosen)
+        previous = "–" if f.from_previous is None else f"{f.from_previous:.3f}"
+        row = f"{name:<16}{f.threshold:>10.2f}{f.em:>7.3f}{previous:>15}{f.cost:>7.3f}"
+        typer.echo(f"{row}   {at.em:.3f}, {at.cost:.3f}")
+    typer.echo(f"the threshold costing least over every kind: {chosen:.2f}")
+
+
 def _iso(day: str | None) -> str | None:
     """A YYYY-MM-DD day as given, or a CorpusError saying what is wrong with it."""
     import datetime as dt

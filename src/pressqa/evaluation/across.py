@@ -17,7 +17,7 @@ from pathlib import Path
 from pressqa.evaluation.evaluate import EvalInputError
 from pressqa.metrics import answer_scores, f1_score
 from pressqa.retrieval.retrieve import Filters
-from pressqa.service.conversation import Request, Turn, ask
+from pressqa.service.conversation import Request, Turn, ask, read_previous_release
 from pressqa.service.qa import PressQA
 from pressqa.service.timeline import timeline
 
@@ -207,7 +207,9 @@ def score_followup(engine: PressQA, task: dict) -> dict:
     em, f1 = answer_scores(followed.text if followed else None, task["answers"])
     full_em, full_f1 = answer_scores(full.text if full else None, task["answers"])
     source = task.get("source")
+    asked_as = asked.understood_as or task["question"]
     return {
+        **_both_ways(engine, task["answers"], asked_as, previous, asked),
         "id": task.get("id"),
         "style": task.get("style"),
         "question": task["question"],
@@ -226,6 +228,26 @@ def score_followup(engine: PressQA, task: dict) -> dict:
         "ms": round(elapsed, 1),
         "full_ms": round(full_elapsed, 1),
     }
+
+
+def _both_ways(engine: PressQA, golds: list[str], question: str, previous, asked) -> dict:
+    """The follow-up read in the previous answer's release whatever its score, and asked of the whole index:
+    what `pressqa followup-threshold` reads the answer at any threshold from."""
+    read = read_previous_release(engine, Request(question), question, previous.doc_id) if previous else None
+    candidate = read.best_candidate if read else None
+    whole = engine.ask(question).answer if asked.anchored else asked.result.answer
+    return {
+        "previous_release_candidate": _scored(candidate, golds, previous),
+        "whole_index": _scored(whole, golds, previous),
+    }
+
+
+def _scored(answer, golds: list[str], previous) -> dict | None:
+    if answer is None:
+        return None
+    em, f1 = answer_scores(answer.text, golds)
+    from_previous = bool(previous and answer.doc_id == previous.doc_id)
+    return {"text": answer.text, "score": round(answer.score, 4), "em": em, "f1": f1, "from_previous": from_previous}
 
 
 def summarize_followups(records: list[dict]) -> dict:

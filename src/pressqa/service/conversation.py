@@ -94,6 +94,18 @@ def _most_recent(engine: PressQA, request: Request, question: str) -> AskResult 
 def _from_previous_release(engine: PressQA, request: Request, question: str, doc_id: str) -> AskResult | None:
     """The answer read from the previous answer's release and its family, when the reader is confident there;
     None when it is not, or when the question names someone that release never mentions."""
+    result = read_previous_release(engine, request, question, doc_id)
+    best, settings = (result.best_candidate if result else None), engine.settings
+    if best is None or best.score < settings.followup_threshold:
+        return None
+    band = confidence_band(best.score, settings.high_confidence, settings.medium_confidence)
+    return replace(result, answer=best, confidence=band, answers=[best], bands=[band])
+
+
+def read_previous_release(engine: PressQA, request: Request, question: str, doc_id: str) -> AskResult | None:
+    """The question read in the previous answer's release and its family, whatever the reader's confidence
+    (its best candidate is the answer there); None when that release is gone or never names the question's
+    names."""
     with engine.reading() as index:
         doc = index.store.document(doc_id)
         if doc is None:
@@ -106,9 +118,4 @@ def _from_previous_release(engine: PressQA, request: Request, question: str, doc
     base = request.filters or Filters()
     allowed = ids if base.doc_ids is None else sorted(set(ids) & set(base.doc_ids))  # within the user's filters
     filters = Filters(date_from=base.date_from, date_to=base.date_to, doc_ids=allowed)
-    result = engine.ask(question, request.top_k, request.mode, filters, 1, False, request.deadline)
-    best, settings = result.best_candidate, engine.settings
-    if best is None or best.score < settings.followup_threshold:
-        return None
-    band = confidence_band(best.score, settings.high_confidence, settings.medium_confidence)
-    return replace(result, answer=best, confidence=band, answers=[best], bands=[band])
+    return engine.ask(question, request.top_k, request.mode, filters, 1, False, request.deadline)
