@@ -15,7 +15,10 @@ class WatchIn(BaseModel):
         examples=["Has CARsgen received a new FDA designation?"],
     )
     min_confidence: float | None = Field(
-        default=None, ge=0.0, le=1.0, description="The least answer score that makes a hit (default: the threshold)."
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="The least answer score that makes a hit (default: the server's watch_threshold, 0.85).",
     )
     filters: FiltersIn | None = Field(
         default=None,

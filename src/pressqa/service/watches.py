@@ -6,7 +6,8 @@ releases and the questions, not with the corpus. Two cheap filters decide which 
 release for: a release that names fewer than half of a question's proper names is not read for it ("Who is the
 CFO of Moderna?" is not answered by a release without "Moderna"), nor one none of whose sentences is near the question
 (cosine of their embeddings, from the vectors ingest stored: no model runs). A hit is recorded when the answer
-clears the watch's confidence (default: the answer threshold), once per release family.
+clears the watch's confidence (default: `watch_threshold`, stricter than the answer threshold: an alert is acted on),
+once per release family.
 """
 
 import json
@@ -107,7 +108,7 @@ def read_release(engine: PressQA, watch: Watch, doc: Document, vector: np.ndarra
     passages = [Passage(chunk, doc.title, doc.date, doc.source, score) for score, chunk, _ in chosen]
     retrieved = Retrieved(passages, {chunk.chunk_id: vecs for _, chunk, vecs in chosen})
     best = engine.answer(watch.question, vector, retrieved, {"embed": 0.0, "retrieve": 0.0}).best_candidate
-    wanted = engine.settings.no_answer_threshold if watch.min_confidence is None else watch.min_confidence
+    wanted = engine.settings.watch_threshold if watch.min_confidence is None else watch.min_confidence
     if best is None or best.score < wanted:
         return None
     return Hit(watch.id, best.doc_id, best.text, best.start, best.end, best.score)
