@@ -45,8 +45,12 @@ def eval_watches_command(
     path = out / f"{name}.json"
     path.write_text(json.dumps(result, indent=1), encoding="utf-8")
     shown = result if similarity else {k: v for k, v in result.items() if k != "reads"}
-    typer.echo(json.dumps(shown if similarity or select_threshold else result["summary"], indent=1))
+    typer.echo(json.dumps(shown if similarity or select_threshold else _figures(result), indent=1))
     say(f"results: {path}")
+
+
+def _figures(result: dict) -> dict:
+    return {**result["summary"], "by_threshold": result["curve"]}
 
 
 def _run(watches: int, answered: int, distractors: int, batch: int, day_from: str, day_to: str) -> dict:
@@ -70,7 +74,10 @@ def _run(watches: int, answered: int, distractors: int, batch: int, day_from: st
         run = run_watches(engine, tasks, added, batch, say)
         engine.close()
     rows = [{"watch_id": h.watch_id, "doc_id": h.doc_id, "answer": h.answer, "score": h.score} for h in run.hits]
-    return {"summary": run.summary(), "hits": rows, "tasks": [t.__dict__ for t in tasks]}
+    from pressqa.evaluation.watches import THRESHOLDS
+
+    summary = run.summary(engine.settings.watch_threshold)
+    return {"summary": summary, "curve": run.curve(THRESHOLDS), "hits": rows, "tasks": [t.__dict__ for t in tasks]}
 
 
 def _similarity() -> dict:

@@ -47,26 +47,33 @@ class WatchRun:
     releases: list[int] = field(default_factory=list)  # releases per batch
     reads: int = 0  # (question, release) pairs the filters let through to the reader
 
-    def summary(self) -> dict:
+    def summary(self, threshold: float = 0.0) -> dict:
+        """The figures for the hits at or above `threshold` (the run records every answer, at any score)."""
         watched = {i + 1: t for i, t in enumerate(self.tasks)}  # watch ids are given in task order
-        right = [h for h in self.hits if _right(h, watched[h.watch_id])]
+        hits = [h for h in self.hits if h.score >= threshold]
+        right = [h for h in hits if _right(h, watched[h.watch_id])]
         added = [i for i, t in watched.items() if t.added]
         found = {h.watch_id for h in right}
-        per_watch = [sum(h.watch_id == i for h in self.hits) for i in added]
+        per_watch = [sum(h.watch_id == i for h in hits) for i in added]
         releases = sum(self.releases)
         per_100 = 100 / max(len(self.tasks), 1)
         return {
+            "threshold": threshold,
             "watches": len(self.tasks),
             "answered_by_an_added_release": len(added),
             "releases_added": releases,
-            "hits": len(self.hits),
+            "hits": len(hits),
             "right_hits": len(right),
-            "precision": len(right) / len(self.hits) if self.hits else None,
+            "precision": len(right) / len(hits) if hits else None,
             "recall": len(found & set(added)) / len(added) if added else None,
             "watches_hit_more_than_once": sum(n > 1 for n in per_watch),
             "reads_per_release": self.reads / max(releases, 1),
             "ms_per_release_per_100": 1000 * sum(self.seconds) / max(releases, 1) * per_100,
         }
+
+    def curve(self, thresholds: tuple[float, ...] = ()) -> list[dict]:
+        keys = ("threshold", "hits", "precision", "recall")
+        return [{k: self.summary(t)[k] for k in keys} for t in thresholds]
 
 
 def _right(hit: Hit, task: WatchTask) -> bool:
@@ -114,7 +121,9 @@ def _document(record: dict) -> Document:
 def run_watches(
     engine: PressQA, tasks: list[WatchTask], added: list[Document], batch: int, log: Callable[[str], None]
 ) -> WatchRun:
-    """Save the tasks as watches (the index must hold none), then add `added` batch by batch, checking each."""
+    """Save the tasks as watches (the index must hold none), then add `added` batch by batch, checking each.
+    Each watch keeps its answer at any score (min_confidence 0), so `summary(t)` reads the run at any threshold;
+    the reads, and so the cost, are the same as at any other threshold."""
     with engine.reading() as index:
         if index.watches.all():
             raise ValueError("the index already holds saved questions: run on a copy without them")
@@ -122,7 +131,7 @@ def run_watches(
     for doc_id in present:  # held back: the corpus must not hold the releases that answer the watches
         engine.remove_document(doc_id)
     for task in tasks:
-        engine.add_watch(task.question)
+        engine.add_watch(task.question, min_confidence=0.0)  # every answer kept: figures at any threshold
     run = WatchRun(tasks)
     for start in range(0, len(added), batch):
         docs = added[start : start + batch]
