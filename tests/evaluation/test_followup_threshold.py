@@ -23,6 +23,12 @@ def test_a_follow_up_takes_the_previous_release_s_answer_from_the_threshold_on()
     assert (high.em, high.cost, high.from_previous) == (1 / 3, (1 + 0 + 0.8) / 3, 0.0)
 
 
+def test_a_follow_up_the_releases_do_not_answer_is_right_only_when_nothing_is_given():
+    unanswerable = {**_record(0.3, False, None, gold_in_previous=False), "answerable": False}
+    assert figures_at([unanswerable], 0.2).cost == 1.0  # the previous release's candidate, given: wrong
+    assert (figures_at([unanswerable], 0.5).cost, figures_at([unanswerable], 0.5).em) == (0.0, 1.0)
+
+
 def test_each_kind_is_read_at_the_threshold_the_others_chose(tmp_path):
     likes_low = [_record(0.3, True, False)] * 3
     likes_high = [_record(0.3, False, True)] * 3

@@ -212,6 +212,7 @@ def score_followup(engine: PressQA, task: dict) -> dict:
         **_both_ways(engine, task["answers"], asked_as, previous, asked),
         "id": task.get("id"),
         "style": task.get("style"),
+        "answerable": bool(task["answers"]),
         "question": task["question"],
         "understood_as": asked.understood_as,
         "full": task.get("full"),

@@ -3,9 +3,9 @@
 A follow-up is read first in the release the previous answer cited; its answer there is given when it clears the
 follow-up threshold, else the question is asked of the whole index. Each result records, for every follow-up,
 the previous release's best candidate whatever its score and the whole index's answer, so the figures at any
-threshold are read off it. A wrong answer costs 1 and no answer 0.8 (every follow-up in the sets has an answer);
-right is token F1 ≥ 0.5, as for calibration. Each kind is read at the threshold that costs least on the *other*
-kinds; the threshold to ship costs least over every kind, each weighing the same.
+threshold are read off it. A wrong answer costs 1 and no answer 0.8, or nothing for a follow-up the releases do
+not answer; right is token F1 ≥ 0.5, as for calibration. Each kind is read at the threshold that costs least on
+the *other* kinds; the threshold to ship costs least over every kind, each weighing the same.
 """
 
 import json
@@ -32,6 +32,10 @@ def figures_at(records: list[dict], threshold: float) -> FollowupFigures:
     for r in records:
         candidate, whole = r.get("previous_release_candidate"), r.get("whole_index")
         given = candidate if candidate and candidate["score"] >= threshold else whole
+        if not r.get("answerable", True):  # the releases don't say: abstaining is right, any answer wrong
+            ems.append(float(given is None))
+            costs.append(0.0 if given is None else 1.0)
+            continue
         ems.append(given["em"] if given else 0.0)
         costs.append(HELD_BACK if given is None else 0.0 if given["f1"] >= RIGHT_F1 else 1.0)
         if r.get("gold_in_previous"):
