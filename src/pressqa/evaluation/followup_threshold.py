@@ -51,6 +51,7 @@ def least_cost(kinds: dict[str, list[dict]]) -> float:
 
 
 def load_followups(paths: list[Path]) -> dict[str, list[dict]]:
+    """Each kind's follow-up records, by its set's name; EvalInputError for a file that is not a result."""
     kinds = {}
     for path in paths:
         try:
@@ -60,8 +61,8 @@ def load_followups(paths: list[Path]) -> dict[str, list[dict]]:
                 raise KeyError("whole_index (a result written before both readings were recorded)")
         except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
             raise EvalInputError(f"{path}: not an eval-across result with follow-ups ({exc})") from exc
-        if records:
-            kinds[result.get("set", path.stem)] = records
+        if records:  # results of one set's name are one kind's (its answerable and unanswerable follow-ups)
+            kinds.setdefault(result.get("set", path.stem), []).extend(records)
     if not kinds:
         raise EvalInputError("none of the results has follow-ups")
     return kinds
