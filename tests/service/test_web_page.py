@@ -1,5 +1,7 @@
 """The chat page in a real browser: Debian's chromium driven by Playwright, against a real uvicorn server."""
 
+import csv
+import io
 import json
 import re
 import shutil
@@ -212,6 +214,10 @@ def test_a_name_in_an_answer_opens_its_timeline_in_date_order(page):
     expect(timeline.locator(".list-head")).to_have_text("Timeline of CT041: 2 releases, newest first")
     assert timeline.locator(".timeline-date").all_inner_texts() == ["2021-07-31", "undated"]
     expect(timeline.locator(".timeline-item").last).to_contain_text("no date")
+    with page.expect_download() as download:
+        timeline.get_by_role("link", name="Download CSV").click()
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    assert [r["date"] for r in rows] == ["2021-07-31", ""] and all("CT041" in r["answer"] for r in rows)
     timeline.locator(".timeline-item .cite").first.click()
     dialog = page.locator("#doc-view")
     expect(dialog.locator("#doc-title")).to_contain_text("CARsgen Therapeutics Group")
@@ -236,6 +242,10 @@ def test_a_list_question_gets_a_list_whose_items_open_their_releases(page, news_
     expect(dialog.locator("#doc-text mark")).to_have_text("AV-101")
     page.keyboard.press("Escape")
     expect(answer.locator(".passage.cited")).to_have_count(len(texts))  # every item's passage is cited
+    with page.expect_download() as download:
+        answer.get_by_role("button", name="Download CSV").click()
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    assert [r["answer"] for r in rows] == texts and all(r["doc_id"] and r["date"] for r in rows)
 
 
 def test_feedback_needs_the_key_then_saves_a_verdict_and_a_selected_correction(page, news_server, news_folder):

@@ -87,7 +87,15 @@ function renderAlerts() {
   const list = el("ol", "alert-list");
   list.append(...alerts.map(renderAlert));
   const empty = el("p", "empty-hint", "No alerts yet: watch a question, and releases added later that answer it show here.");
-  $("alerts-body").replaceChildren(alerts.length ? list : empty);
+  const downloads = el("p", "meta");
+  const watched = new Map(alerts.map((a) => [a.watch.id, a.watch]));
+  for (const watch of watched.values()) {
+    const link = el("a", "download", `Download CSV: ${watch.question}`);
+    link.href = `/watches/${watch.id}/hits?format=csv`;
+    link.download = `pressqa-watch-${watch.id}.csv`;
+    downloads.append(link, " ");
+  }
+  $("alerts-body").replaceChildren(...(alerts.length ? [list, downloads] : [empty]));
 }
 
 // Opening the panel shows every hit and marks them seen on this browser.

@@ -202,7 +202,35 @@ function renderCorrection(question, answer, status) {
   return button;
 }
 
-function renderAnswer(body, question) {
+// "Download CSV": the same request again as CSV (one row per answer), saved as a file.
+function renderDownload(request) {
+  const button = el("button", "download", "Download CSV");
+  button.type = "button";
+  button.addEventListener("click", async () => {
+    try {
+      const response = await fetch("/ask?format=csv", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(request),
+      });
+      if (!response.ok) throw new Error(await errorMessage(response));
+      saveFile(await response.blob(), "pressqa-answers.csv");
+    } catch (err) {
+      button.after(renderError(`Could not download: ${err.message}`));
+    }
+  });
+  return button;
+}
+
+function saveFile(blob, name) {
+  const link = el("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}
+
+function renderAnswer(body, question, request) {
   const turn = el("article", "turn-answer");
   const answers = body.answers || (body.answer ? [body.answer] : []);
   if (body.understood_as) turn.append(el("p", "understood", `Understood as: ${body.understood_as}`));
@@ -210,6 +238,7 @@ function renderAnswer(body, question) {
   if (answers.length > 1) {
     turn.append(el("p", "list-head", `${answers.length} answers, each from its own release:`));
     turn.append(renderAnswerList(answers, question));
+    if (request) turn.append(renderDownload(request));
   } else if (answers.length === 1) {
     turn.append(el("p", "answer-text", answers[0].text));
     turn.append(el("p", "confidence", `${confidence(answers[0])} (score ${answers[0].score.toFixed(2)})`));
@@ -296,10 +325,11 @@ async function ask(event) {
   let reply;
   let ok = false;
   try {
-    const response = await postAsk(requestBody(question));
+    const request = requestBody(question);
+    const response = await postAsk(request);
     if (response.ok) {
       const body = await response.json();
-      reply = renderAnswer(body, body.understood_as || question);
+      reply = renderAnswer(body, body.understood_as || question, request);
       previous = { question: body.understood_as || question };
       if (body.answer) {
         previous.doc_id = body.answer.doc_id;
@@ -340,7 +370,10 @@ async function showTimeline(name) {
   turn.setAttribute("aria-label", `Timeline of ${name}`);
   const head = el("p", "list-head", `Timeline of ${name}: loading…`);
   const list = el("ol", "timeline-list");
-  turn.append(head, list);
+  const csv = el("a", "download", "Download CSV");
+  csv.href = `/timeline?q=${encodeURIComponent(name)}&format=csv&limit=100`;
+  csv.download = "pressqa-timeline.csv";
+  turn.append(head, csv, list);
   $("conversation").append(turn);
   const more = el("button", "more", "More");
   more.type = "button";
