@@ -5,6 +5,7 @@ from pressqa.evaluation.watches import (
     WatchRun,
     WatchTask,
     choose_threshold,
+    joint_choice,
     releases_to_add,
     run_watches,
     similarity_curve,
@@ -122,3 +123,15 @@ def test_the_threshold_curve_and_the_lowest_threshold_precise_on_every_kind():
     late = [{"precision": p} for p in (0.5, 0.5, 0.5, 0.92, 0.95, 1.0, 1.0, 1.0, 1.0)]
     assert choose_threshold({"wire": precise, "hhs": late}) == 0.65
     assert choose_threshold({"wire": [{"precision": None}] * 9}) is None
+
+
+def test_the_joint_choice_raises_the_floor_when_it_buys_precision_without_losing_recall():
+    wire = [
+        {"watch": 1, "doc_id": "a", "score": 0.78, "similarity": 0.62, "right": True},
+        {"watch": 2, "doc_id": "b", "score": 0.78, "similarity": 0.44, "right": False},
+    ]
+    hhs = [{"watch": 1, "doc_id": "c", "score": 0.95, "similarity": 0.7, "right": True}]
+    chosen = joint_choice({"wire": wire, "hhs": hhs}, {"wire": 2, "hhs": 1})
+    assert chosen["floor"] == 0.6 and chosen["threshold"] == 0.5  # the 0.44 release is not read any more
+    assert chosen["kinds"]["wire"]["precision"] == 1.0 and chosen["mean_recall"] == 0.75
+    assert joint_choice({"wire": [{**wire[1], "similarity": 0.9}]}, {"wire": 1}) == {}  # nothing precise enough

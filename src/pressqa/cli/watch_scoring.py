@@ -105,6 +105,7 @@ def _select_threshold() -> dict:
         SIMILARITY_CORPORA,
         choose_threshold,
         held_out_tasks,
+        joint_choice,
         scored_reads,
         threshold_curve,
     )
@@ -119,7 +120,9 @@ def _select_threshold() -> dict:
         reads[kind] = scored_reads(engine, tasks, say)
         curves[kind] = threshold_curve(reads[kind], len(tasks))
     engine.close()
-    return {"curves": curves, "chosen": choose_threshold(curves), "reads": reads}
+    counts = {kind: len(held_out_tasks(SHARED, kind)) for kind in SELECTION_KINDS}
+    joint = joint_choice(reads, counts)
+    return {"curves": curves, "chosen": choose_threshold(curves), "joint": joint, "reads": reads}
 
 
 def _require_shared() -> None:

@@ -25,7 +25,7 @@ from pressqa.reader.calibration import RIGHT_F1
 from pressqa.retrieval.watch_table import Hit, Watch
 from pressqa.schema import Document
 from pressqa.service.qa import PressQA
-from pressqa.service.watches import check_releases, question_vectors, read_release, to_read
+from pressqa.service.watches import check_releases, nearest, question_vectors, read_release, to_read
 
 _SLICE = 5000
 FLOORS = (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
@@ -230,10 +230,15 @@ def scored_reads(engine: PressQA, tasks: list[WatchTask], log: Callable[[str], N
     log(f"{len(pairs)} (question, release) pairs to read of {len(watches) * len(docs)}")
     rows = []
     for n, (watch, doc_id) in enumerate(pairs, start=1):
-        hit = read_release(engine, watch, docs[doc_id], vectors[watch.id - 1])
+        vector = vectors[watch.id - 1]
+        hit = read_release(engine, watch, docs[doc_id], vector)
         if hit is not None:
             task = tasks[watch.id - 1]
-            rows.append({"watch": watch.id, "doc_id": doc_id, "score": hit.score, "right": _right(hit, task)})
+            similarity = round(float(nearest(engine, doc_id, vector[None, :])[0]), 4)
+            right = _right(hit, task)
+            rows.append(
+                {"watch": watch.id, "doc_id": doc_id, "score": hit.score, "similarity": similarity, "right": right}
+            )
         if n % 500 == 0:
             log(f"{n}/{len(pairs)} read")
     return rows
@@ -262,3 +267,28 @@ def choose_threshold(curves: dict[str, list[dict]], precision: float = 0.9) -> f
         if all((c[i]["precision"] or 0.0) >= precision for c in curves.values()):
             return threshold
     return None
+
+
+FLOORS_TRIED = (0.4, 0.45, 0.5, 0.55, 0.6)
+
+
+def joint_choice(reads: dict[str, list[dict]], watches: dict[str, int], precision: float = 0.9) -> dict:
+    """The (similarity floor, threshold) whose hits are right `precision` of the time on every kind with the most
+    mean recall (on a tie, the higher floor: fewer reads), and each kind's figures there; a raised floor keeps the
+    hits whose release's nearest sentence clears it."""
+    best = None
+    for floor in FLOORS_TRIED:
+        for threshold in THRESHOLDS:
+            figures = {}
+            for kind, rows in reads.items():
+                kept = [r for r in rows if r["similarity"] >= floor]
+                figures[kind] = threshold_curve(kept, watches[kind], (threshold,))[0]
+            if all((f["precision"] or 0.0) >= precision for f in figures.values()):
+                recall = sum(f["recall"] or 0.0 for f in figures.values()) / len(figures)
+                if (
+                    best is None
+                    or recall > best["mean_recall"]
+                    or (recall == best["mean_recall"] and floor > best["floor"])
+                ):
+                    best = {"floor": floor, "threshold": threshold, "mean_recall": recall, "kinds": figures}
+    return best or {}

@@ -62,8 +62,8 @@ def to_read(engine: PressQA, watches: list[Watch], texts: dict[str, str]) -> lis
     floor = engine.settings.watch_similarity
     pairs = []
     for doc_id, text in texts.items():
-        nearest = _nearest(engine, doc_id, vectors)
-        for watch, similarity in zip(watches, nearest, strict=True):
+        similarities = nearest(engine, doc_id, vectors)
+        for watch, similarity in zip(watches, similarities, strict=True):
             if similarity >= floor and _names_enough(proper_names(watch.question), text):
                 pairs.append((watch, doc_id))
     return pairs
@@ -102,9 +102,9 @@ def read_release(engine: PressQA, watch: Watch, doc: Document, vector: np.ndarra
     of the corpus, so the cost does not grow with it)."""
     with engine.reading() as index:
         found = list(index.store.chunks(index.store.chunk_ids([doc.doc_id]).tolist()).values())
-    nearest = [(float((vecs @ vector).max()) if len(vecs) else -1.0, chunk, vecs) for chunk, vecs in found]
-    nearest.sort(key=lambda item: -item[0])
-    chosen = nearest[: engine.settings.top_k]
+    ranked = [(float((vecs @ vector).max()) if len(vecs) else -1.0, chunk, vecs) for chunk, vecs in found]
+    ranked.sort(key=lambda item: -item[0])
+    chosen = ranked[: engine.settings.top_k]
     passages = [Passage(chunk, doc.title, doc.date, doc.source, score) for score, chunk, _ in chosen]
     retrieved = Retrieved(passages, {chunk.chunk_id: vecs for _, chunk, vecs in chosen})
     best = engine.answer(watch.question, vector, retrieved, {"embed": 0.0, "retrieve": 0.0}).best_candidate
@@ -132,7 +132,7 @@ def question_vectors(engine: PressQA, questions: list[str]) -> np.ndarray:
     return np.stack([known[q] for q in questions])
 
 
-def _nearest(engine: PressQA, doc_id: str, questions: np.ndarray) -> np.ndarray:
+def nearest(engine: PressQA, doc_id: str, questions: np.ndarray) -> np.ndarray:
     """Each question's highest cosine with one of the release's sentences (the vectors ingest stored)."""
     with engine.reading() as index:
         store = index.store
