@@ -18,7 +18,7 @@ class WatchIn(BaseModel):
         default=None,
         ge=0.0,
         le=1.0,
-        description="The least answer score that makes a hit (default: the server's watch_threshold, 0.85).",
+        description="The least answer score that makes a hit (default: the server's watch_threshold, 0.8).",
     )
     filters: FiltersIn | None = Field(
         default=None,
