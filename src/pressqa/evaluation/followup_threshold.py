@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pressqa.evaluation.evaluate import EvalInputError
+from pressqa.evaluation.leave_one_out import leave_one_kind_out
 from pressqa.reader.calibration import RIGHT_F1
 
 THRESHOLDS = [round(0.05 * i, 2) for i in range(21)]
@@ -70,8 +71,4 @@ def load_followups(paths: list[Path]) -> dict[str, list[dict]]:
 
 def choose(kinds: dict[str, list[dict]]) -> tuple[dict[str, FollowupFigures], float]:
     """Each kind's figures at the threshold chosen on the others, and the threshold chosen on every kind."""
-    held_out = {}
-    for name, records in kinds.items():
-        others = {k: r for k, r in kinds.items() if k != name} or {name: records}
-        held_out[name] = figures_at(records, least_cost(others))
-    return held_out, least_cost(kinds)
+    return leave_one_kind_out(kinds, figures_at, least_cost)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pressqa.evaluation.across import given_items
 from pressqa.evaluation.evaluate import EvalInputError
+from pressqa.evaluation.leave_one_out import leave_one_kind_out
 
 THRESHOLDS = [round(0.05 * i, 2) for i in range(20)]
 MISSED = 0.8  # an expected item left out, against 1 for a wrong item given
@@ -62,10 +63,5 @@ def load_lists(paths: list[Path]) -> dict[str, list[dict]]:
 
 
 def choose(kinds: dict[str, list[dict]]) -> tuple[dict[str, ListFigures], float]:
-    """Each kind's figures at the threshold chosen on the others (itself when it is alone), and the threshold
-    chosen on every kind."""
-    held_out = {}
-    for name, records in kinds.items():
-        others = {k: r for k, r in kinds.items() if k != name} or {name: records}
-        held_out[name] = figures_at(records, least_cost(others))
-    return held_out, least_cost(kinds)
+    """Each kind's figures at the threshold chosen on the others, and the threshold chosen on every kind."""
+    return leave_one_kind_out(kinds, figures_at, least_cost)
