@@ -5,7 +5,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from fastapi.testclient import TestClient
 
+from pressqa.service.api import create_app
+from pressqa.service.qa import PressQA
 from pressqa.service.webhooks import SIGNATURE, TIMESTAMP, WebhookError, Webhooks, check_url, sign
 from tests.conftest import writable_client
 from tests.service.test_watches import APPOINTMENT, AUTH, CFO, KEY
@@ -129,3 +132,25 @@ def test_a_receiver_that_keeps_failing_is_tried_the_set_number_of_times(tmp_path
         client.post("/documents", json=APPOINTMENT, headers=AUTH)
         client.app.state.engine.webhooks.close()
         assert len(hook.received) == 3 and _dead_letters(client) == 1
+
+
+def test_deliveries_a_stopped_server_left_pending_go_out_when_it_starts_again(tmp_path, models, receiver):
+    hook = receiver()
+    overrides = {"webhook_private": True, "webhook_backoff": 0.0}
+    with writable_client(tmp_path, models, KEY, **overrides) as client:
+        created = client.post("/watches", json={"question": CFO, "webhook_url": hook.url()}, headers=AUTH).json()
+        engine = client.app.state.engine
+        engine.webhooks.send = lambda watch, hits: None  # the server stops before its queue is sent
+        assert client.post("/documents", json=APPOINTMENT, headers=AUTH).json()["watch_hits"] == 1
+        settings = engine.settings
+    assert hook.received == []
+    restarted = PressQA(settings)
+    restarted.embedder, restarted.analyzer = models.embedder, models.analyzer
+    with TestClient(create_app(settings, restarted)):
+        restarted.webhooks.close()
+        [(_, body)] = hook.received
+        payload = json.loads(body)
+        assert payload["watch"]["id"] == created["id"] and payload["hits"][0]["answer"] == "Dana Whitfield"
+        with restarted.reading() as index:
+            assert index.watches.pending() == []
+    restarted.close()

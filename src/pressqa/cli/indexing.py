@@ -71,6 +71,18 @@ def alert(engine, report) -> None:
     engine.webhooks.close()  # the alerts' webhooks are delivered (or dead letters) before the command goes on
 
 
+def resend(engine) -> None:
+    """Webhook deliveries a stopped run left queued go out again before anything new is read."""
+    from pressqa.service.watches import resend_pending
+
+    try:
+        queued = resend_pending(engine)
+    except IndexNotReady:
+        return
+    if queued:
+        say(f"{queued} saved-question hits queued again for their webhooks")
+
+
 @app.command()
 def watch(once: Annotated[bool, typer.Option(help="One round, then exit (for cron or a test).")] = False) -> None:
     """Keep the index up to date: poll the feeds and folders in the settings (PRESSQA_WATCH_*) until stopped."""
@@ -80,6 +92,7 @@ def watch(once: Annotated[bool, typer.Option(help="One round, then exit (for cro
     if not settings.watch_feeds and not settings.watch_folders:
         fail("nothing to watch: set PRESSQA_WATCH_FEEDS='[\"https://…/rss\"]' and/or PRESSQA_WATCH_FOLDERS")
     engine = engine_for(settings)
+    resend(engine)
 
     def on_report(r) -> None:
         print_report(r, settings)

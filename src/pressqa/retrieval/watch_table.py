@@ -129,6 +129,15 @@ class WatchTable:
         row = self.db.execute(f"SELECT {_WATCH} FROM watches WHERE id=?", (watch_id,)).fetchone()
         return Watch(*row) if row else None
 
+    def pending(self) -> list[Hit]:
+        """The hits whose webhook delivery has not ended (a process stopped while they were queued), oldest
+        first."""
+        rows = self.db.execute(
+            "SELECT watch_id, doc_id, answer, start, end, score, found, id FROM watch_hits "
+            "WHERE delivery='pending' ORDER BY found, id"
+        )
+        return [Hit(*row) for row in rows]
+
     def dead_letters(self) -> dict[int, int]:
         """Each watch's hits whose webhook delivery failed for good (watches without any left out)."""
         query = "SELECT watch_id, COUNT(*) FROM watch_hits WHERE delivery='failed' GROUP BY watch_id"

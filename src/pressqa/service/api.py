@@ -44,7 +44,7 @@ from pressqa.service.qa import PressQA, UnknownAnswer, UnknownRelease
 from pressqa.service.timeline import describe, timeline
 from pressqa.service.upload import BodyLimit, document_body_schema, document_from_request
 from pressqa.service.watch_routes import router as watch_router
-from pressqa.service.watches import safely_check_releases
+from pressqa.service.watches import resend_pending, safely_check_releases
 
 router = APIRouter()
 STATIC = resources.files("pressqa") / "static"
@@ -270,9 +270,20 @@ def warm_up(engine: PressQA) -> None:
         logging.getLogger("pressqa").warning("%s", exc)
 
 
+def resend_pending_alerts(engine: PressQA) -> None:
+    """Webhook deliveries a stopped server left queued go out again (in the background)."""
+    try:
+        queued = resend_pending(engine)
+    except IndexNotReady:
+        return
+    if queued:
+        logging.getLogger("pressqa").info("%d saved-question hits queued again for their webhooks", queued)
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI):
     warm_up(app.state.engine)
+    resend_pending_alerts(app.state.engine)
     yield
 
 

@@ -142,10 +142,20 @@ def nearest(engine: PressQA, doc_id: str, questions: np.ndarray) -> np.ndarray:
     return (np.concatenate(sentences).astype(np.float32) @ questions.T).max(axis=0)
 
 
+def resend_pending(engine: PressQA) -> int:
+    """Queue again the deliveries a stopped process left pending (at least once: a receiver that got one before
+    the stop gets it again, with the same hit ids); the number of hits queued."""
+    with engine.reading() as index:
+        hits = index.watches.pending()
+        watches = {w.id: w for w in index.watches.all()}
+    _notify(engine, watches, hits)
+    return len(hits)
+
+
 def _notify(engine: PressQA, watches: dict[int, Watch], hits: list[Hit]) -> None:
     """Queue one webhook delivery per watch that has one, with its new hits (as GET /watches/{id}/hits shows
     them, with each release's URL)."""
-    hooked = [h for h in hits if watches[h.watch_id].webhook_url]
+    hooked = [h for h in hits if h.watch_id in watches and watches[h.watch_id].webhook_url]
     if not hooked:
         return
     with engine.reading() as index:
