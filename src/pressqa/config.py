@@ -213,19 +213,26 @@ class Settings(BaseSettings):
     port: int = 8000
     max_question_chars: int = Field(default=1000, ge=1)
     max_document_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, description="Largest request body.")
-    # Admission control: a question runs only with a free slot; with the short queue full, or past a short
-    # wait, it is refused (503 with Retry-After) before any model work. A question keeps `threads` cores busy,
-    # so more in flight than the cores hold only queues inside the server, where a client cannot tell busy
-    # from dead (measured: 2 in flight on 2 cores doubles each question's time for 10% more throughput).
+    # Admission control: a question runs only with a free slot. A question keeps `threads` cores busy, so more in
+    # flight than the cores hold only queues inside the server, where a client cannot tell busy from dead
+    # (measured: 2 in flight on 2 cores doubles each question's time for 10% more throughput). The others queue
+    # while the expected wait (queue over slots, times the moving average of a question's time) leaves time to
+    # answer within the deadline; the rest are refused at once (503, Retry-After from the queue).
     max_questions_in_flight: int | None = Field(
         default=None, ge=1, description="Questions answered at once; unset: the CPU count over `threads`."
     )
     max_questions_waiting: int | None = Field(
-        default=None, ge=0, description="Questions queued for a slot; unset: as many as are in flight."
+        default=None,
+        ge=0,
+        description="Questions queued at most; unset: as many as can be answered within the deadline (≤ 1,000).",
     )
-    admission_wait_ms: int = Field(
-        default=250, ge=0, description="How long a queued question may wait for a free slot before a 503."
+    question_service_ms: int = Field(
+        default=100, ge=1, description="A question's expected time until the server has measured some."
     )
+    # Timelines and the list of releases are cheap but not free: a budget of their own, apart from questions.
+    max_reads_in_flight: int = Field(default=2, ge=1, description="Timelines and release lists served at once.")
+    max_reads_waiting: int = Field(default=16, ge=0, description="Timelines and release lists queued at most.")
+    read_wait_ms: int = Field(default=2000, ge=0, description="How long a queued timeline may wait before a 503.")
     # Writes are admitted one at a time with a few queued; past that they are refused up front (503), never
     # dropped after they are acknowledged. A write can take a second on a thousand-release index.
     max_writes_waiting: int = Field(default=4, ge=0, description="Writes queued behind the one being saved.")

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from pressqa.service.admission import Admission, DeadlineExceeded, Overloaded
+from pressqa.service.admission import QUEUE_CAP, Admission, DeadlineExceeded, Overloaded
 from pressqa.service.api import create_app
 from pressqa.service.qa import PressQA
 
@@ -28,13 +28,14 @@ def test_a_full_house_refuses_after_the_wait_and_frees_slots_when_done():
 
 def test_a_full_queue_refuses_at_once_and_the_queued_question_gets_the_slot():
     async def scenario():
-        admission = Admission(limit=1, wait_s=5, queue=1)
+        admission = Admission(limit=1, wait_s=5, queue=1, service_s=2.0)
         async with admission.admitted():
             queued = asyncio.create_task(admission.admitted().__aenter__())
             await asyncio.sleep(0.01)
             assert admission.waiting == 1
             started = time.monotonic()
-            with pytest.raises(Overloaded, match="busy answering other questions: retry in 5 s"):
+            # Two pieces of work ahead of it at 2 s each: it is told to come back after 4 s.
+            with pytest.raises(Overloaded, match="busy answering other questions: retry in 4 s"):
                 async with admission.admitted():
                     pass
             assert time.monotonic() - started < 0.1  # refused without waiting: the queue was full
@@ -44,11 +45,35 @@ def test_a_full_queue_refuses_at_once_and_the_queued_question_gets_the_slot():
     asyncio.run(scenario())
 
 
+def test_questions_queue_while_the_deadline_leaves_time_to_answer_them_and_the_rest_are_refused_at_once():
+    async def scenario():
+        admission = Admission(limit=1, wait_s=0, service_s=0.1)  # no fixed wait: the deadline decides
+        deadline = time.monotonic() + 1.05  # about 1 s: nine questions of 0.1 s can wait and still be answered
+        served: list[int] = []
+
+        async def ask(n: int) -> str:
+            try:
+                async with admission.admitted(deadline):
+                    await asyncio.sleep(0.05)
+                    served.append(n)
+                    return "answered"
+            except Overloaded as refused:
+                assert refused.retry_after_s == 1 and time.monotonic() < deadline - 0.5  # at once
+                return "refused"
+
+        outcomes = await asyncio.gather(*(ask(n) for n in range(15)))
+        assert outcomes.count("answered") == 10 and outcomes[10:] == ["refused"] * 5
+        assert served == list(range(10))  # first come, first served
+        assert 0.04 < admission.service.value < 0.1  # the moving average followed the work's real time
+
+    asyncio.run(scenario())
+
+
 def test_slots_default_to_the_cores_a_question_does_not_share(corpus_engine, monkeypatch):
     monkeypatch.setattr("os.cpu_count", lambda: 8)
     settings = corpus_engine.settings.model_copy(update={"threads": 2, "max_questions_in_flight": None})
     admission = Admission.from_settings(settings)
-    assert (admission.limit, admission.queue) == (4, 4)
+    assert (admission.limit, admission.queue) == (4, QUEUE_CAP)  # the deadline, not a count, bounds the queue
     writes = Admission.for_writes(settings.model_copy(update={"max_writes_waiting": 3}))
     assert (writes.limit, writes.queue) == (1, 3) and "saving other releases" in writes.work
 
@@ -60,8 +85,8 @@ def test_a_question_past_its_deadline_stops_before_the_next_stage(corpus_engine)
 
 @pytest.fixture()
 def busy_client(corpus_engine, monkeypatch):
-    """One question in flight at a time, no wait; questions take 0.5 s more than they do."""
-    settings = corpus_engine.settings.model_copy(update={"max_questions_in_flight": 1, "admission_wait_ms": 0})
+    """One question in flight at a time, none queued; questions take 0.5 s more than they do."""
+    settings = corpus_engine.settings.model_copy(update={"max_questions_in_flight": 1, "max_questions_waiting": 0})
     engine = PressQA(settings)
     engine.embedder = corpus_engine.embedder
     retrieve = engine.pipeline.retrieve
@@ -140,6 +165,40 @@ def test_writes_past_the_queue_are_refused_up_front_and_those_acknowledged_are_s
     codes = sorted(r.status_code for r in results)
     assert codes == [201, 503], [r.text for r in results]
     refused = next(r for r in results if r.status_code == 503)
-    assert "saving other releases" in refused.json()["detail"] and refused.headers["retry-after"] == "5"
+    assert "saving other releases" in refused.json()["detail"] and int(refused.headers["retry-after"]) >= 1
     accepted = next(r for r in results if r.status_code == 201).json()["doc_id"]
     assert accepted in saved and ({"w0", "w1"} - {accepted}).isdisjoint(saved)
+
+
+def test_timelines_have_a_budget_of_their_own_and_never_take_a_question_slot(corpus_engine, monkeypatch):
+    update = {"max_reads_in_flight": 1, "max_reads_waiting": 0, "max_questions_in_flight": 1}
+    settings = corpus_engine.settings.model_copy(update=update)
+    engine = PressQA(settings)
+    engine.embedder = corpus_engine.embedder
+    import pressqa.service.api as api
+
+    timeline = api.timeline
+
+    def slow_timeline(*args, **kwargs):
+        time.sleep(1.0)
+        return timeline(*args, **kwargs)
+
+    monkeypatch.setattr(api, "timeline", slow_timeline)
+    results: list = []
+    with TestClient(create_app(settings, engine)) as client:
+        threads = [
+            threading.Thread(target=lambda: results.append(client.get("/timeline", params={"q": "CARsgen"})))
+            for _ in range(2)
+        ]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.3)
+        asked = client.post("/ask", json={"question": "Who is the chairman of CARsgen?"})
+        for thread in threads:
+            thread.join()
+    engine.close()
+    assert asked.status_code == 200  # the slow timeline held no question slot
+    codes = sorted(r.status_code for r in results)
+    assert codes == [200, 503]
+    refused = next(r for r in results if r.status_code == 503)
+    assert "listing releases" in refused.json()["detail"] and int(refused.headers["retry-after"]) >= 1

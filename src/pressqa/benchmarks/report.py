@@ -20,6 +20,27 @@ def _latency(p: dict) -> str:
     return f"{p['median']:.1f} / {p['p95']:.1f}"
 
 
+def print_burst(result: dict, console: Console | None = None) -> None:
+    """A burst's figures as a table."""
+    table = Table(title=f"PressQA burst: {result['questions']} questions at once")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_row("statuses", ", ".join(f"{k}: {v}" for k, v in result["statuses"].items()))
+    deadline = result["deadline_ms"]
+    table.add_row(
+        f"answered (within the {deadline} ms deadline)", f"{result['answered']} ({result['answered_within_deadline']})"
+    )
+    table.add_row(
+        "shed (503) / timed out (504) / errors", f"{result['shed']} / {result['timed_out']} / {result['errors']}"
+    )
+    for name in ("answered_ms", "shed_ms"):
+        p = result[name]
+        if p["count"]:
+            table.add_row(f"{name.replace('_ms', '')} ms p50 / p99 / max", f"{p['p50']} / {p['p99']} / {p['max']}")
+    table.add_row("Retry-After given (s)", ", ".join(f"{r:g}" for r in result["retry_after_s"]) or "–")
+    (console or Console()).print(table)
+
+
 def print_load(result: dict, console: Console | None = None) -> None:
     """The load test's figures as a table."""
     table = Table(title=f"PressQA load test: {result['clients']} clients, {result['seconds']:.0f} s")

@@ -24,6 +24,9 @@ def load_test(
     questions: Annotated[
         Path | None, typer.Option(help="Questions to ask (project JSONL); default: a few about corpus/.")
     ] = None,
+    burst: Annotated[
+        int | None, typer.Option(min=1, help="Instead: this many questions sent at once to a warm server.")
+    ] = None,
 ) -> None:
     """Serve a copy of the index and load it with clients mixing /ask and writes; print errors, latency, memory."""
     from pressqa.benchmarks.loadtest import run
@@ -32,6 +35,9 @@ def load_test(
 
     settings = get_settings()
     asked = questions_to_ask(questions) if questions else None
+    if burst:
+        _burst(settings, burst, asked, out)
+        return
     try:
         read_manifest(settings.index_dir)
         result = run(
@@ -52,6 +58,22 @@ def load_test(
     print_load(result)
     say(f"results: {save(result, out, 'load')}")
     if result["server_errors"] or result["lost_documents"] or result["resurrected_documents"]:
+        raise typer.Exit(1)
+
+
+def _burst(settings, questions: int, asked: list[str] | None, out: Path) -> None:
+    from pressqa.benchmarks.burst import burst
+    from pressqa.benchmarks.report import print_burst, save
+    from pressqa.retrieval.index import read_manifest
+
+    try:
+        read_manifest(settings.index_dir)
+        result = burst(settings.index_dir, questions, settings.question_deadline_ms, say, asked)
+    except (IndexNotReady, RuntimeError) as exc:
+        fail(str(exc))
+    print_burst(result)
+    say(f"results: {save(result, out, 'burst')}")
+    if result["errors"]:
         raise typer.Exit(1)
 
 

@@ -75,6 +75,10 @@ class VectorIndex:
             raise ValueError(f"{vectors.ntotal} vectors for {len(live)} chunks")
         return vectors
 
+    def copy(self) -> "VectorIndex":
+        """An independent copy, to change while searches go on in this one."""
+        return VectorIndex(faiss.clone_index(self.index), self.ann, set(self.dead))
+
     def write(self, path: Path) -> None:
         faiss.write_index(self.index, str(path))
 

@@ -68,6 +68,15 @@ class Index:
         self.lexical: LexicalIndex | None = None  # None: changed since the last save, rebuilt when searched
         self._tokens = TokenCache()  # so that a rebuild tokenizes only the chunks a write added
         self._store_id = file_id(path / STORE)
+        self._shares_dense = False  # a fork searches its origin's vectors until it changes them
+
+    def fork(self) -> "Index":
+        """The next generation, to write while this one is read: its own connection to the store (this one's
+        snapshot stays as it was while the fork commits) and this one's vector and BM25 indexes, copied only when
+        it changes them. Save it, then read from it instead; or close it to drop what it wrote."""
+        nxt = Index(self.path, dict(self.manifest), DocumentStore(connect(self.path / STORE), self.store.dimension))
+        nxt.dense, nxt.lexical, nxt._tokens, nxt._shares_dense = self.dense, self.lexical, self._tokens, True
+        return nxt
 
     # ---- opening -------------------------------------------------------------------------
     @classmethod
@@ -168,7 +177,7 @@ class Index:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         ids = self.store.add(doc, doc_hash, chunks, vectors, sentence_vectors, origin)
         if ids:
-            self.dense.add(vectors, np.array(ids, dtype=np.int64))
+            self._own_dense().add(vectors, np.array(ids, dtype=np.int64))
         self.lexical = None
 
     def remove(self, doc_ids: list[str]) -> int:
@@ -178,16 +187,21 @@ class Index:
             self.families.remove(doc_id)
             there, chunk_ids = self.store.remove(doc_id)
             if chunk_ids:
-                self.dense.remove(np.array(chunk_ids, dtype=np.int64))
+                self._own_dense().remove(np.array(chunk_ids, dtype=np.int64))
             removed += there
         self.lexical = None
         return removed
+
+    def _own_dense(self) -> VectorIndex:
+        if self._shares_dense:  # its origin is being searched: change a copy
+            self.dense, self._shares_dense = self.dense.copy(), False
+        return self.dense
 
     def save(self) -> None:
         """Commit the store with a new generation, then write the derived files beside and rename them."""
         self.dense.ann = self.ann
         if self.dense.needs_rebuild():  # crossed the size threshold, or too many HNSW tombstones
-            self.dense = self._dense_from_store()
+            self.dense, self._shares_dense = self._dense_from_store(), False
         generation = self.generation + 1
         self.store.commit(generation)
         atomic_write(self.path / DENSE, self.dense.write)
@@ -207,7 +221,7 @@ class Index:
     def rollback(self) -> None:
         """Forget unsaved changes: the store rolls back and the in-memory indexes are reread."""
         self.store.rollback()
-        self.dense = VectorIndex.empty(self.manifest["dimension"], self.ann)
+        self.dense, self._shares_dense = VectorIndex.empty(self.manifest["dimension"], self.ann), False
         self._load_derived(self.store.generation())
 
     # ---- searching -----------------------------------------------------------------------

@@ -6,8 +6,6 @@ always be rebuilt from the store. Nothing is committed until `commit()`: a write
 
 import json
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -54,14 +52,13 @@ class DocumentStore:
         self.dimension = dimension
 
     # ---- transactions ----------------------------------------------------------------------
-    @contextmanager
-    def snapshot(self) -> Iterator[None]:
-        """One read snapshot for the block: another process's commit in between is not seen."""
+    def refresh(self) -> None:
+        """End the read snapshot this connection holds, if any, and hold a new one: until the next refresh, reads
+        see the store as it is now, whatever other connections commit (WAL)."""
+        if self.db.in_transaction:
+            self.db.rollback()  # a reader's connection holds no writes: this only ends its snapshot
         self.db.execute("BEGIN")
-        try:
-            yield
-        finally:
-            self.db.rollback()
+        self.generation()  # a deferred BEGIN takes its snapshot at the first read
 
     @property
     def in_transaction(self) -> bool:

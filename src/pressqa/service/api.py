@@ -73,7 +73,7 @@ async def chat_page() -> FileResponse:  # async: served on the event loop, never
 async def ask(body: AskRequest, request: Request, engine: Engine, format_: Format = None) -> AskResponse | Response:
     timeout_ms = body.timeout_ms or engine.settings.question_deadline_ms
     deadline = time.monotonic() + timeout_ms / 1000
-    async with request.app.state.admission.admitted():  # 503 at once past a short wait, before any model work
+    async with request.app.state.admission.admitted(deadline):  # 503 at once when it cannot be answered in time
         request_ = body.to_request(deadline)
         asked = await run_in_threadpool(conversation.ask, engine, request_, body.turn(), body.answer_count)
     if request.app.state.metrics:
@@ -99,7 +99,7 @@ def check_name(value: str) -> str:
     summary="The releases that mention a company, product or person, newest first",
     responses=CSV_RESPONSE,
 )
-def get_timeline(
+async def get_timeline(
     request: Request,
     engine: Engine,
     q: Annotated[str, Query(max_length=200, description="The name, as releases write it.", examples=["CT041"])],
@@ -120,17 +120,26 @@ def get_timeline(
         raise HTTPException(status_code=422, detail="from must not be after to")
     start, end = (d.isoformat() if d else None for d in (date_from, date_to))
     narrowing = Narrowing(source, tuple(check_name(n) for n in names or ()))
-    with engine.reading() as index:
-        entries = timeline(index, name, start, end, keep=lambda doc: passes(doc, narrowing))
-        page = describe(index, entries[offset : offset + limit], name)
+
+    def read() -> tuple[list, list]:
+        with engine.reading() as index:
+            entries = timeline(index, name, start, end, keep=lambda doc: passes(doc, narrowing))
+            return entries, describe(index, entries[offset : offset + limit], name)
+
+    async with request.app.state.read_admission.admitted():  # its own budget: never a question's slot
+        entries, page = await run_in_threadpool(read)
     response = timeline_response(name, page, len(entries), offset, limit)
     return csv_response(timeline_csv(response), "pressqa-timeline") if wants_csv(request, format_) else response
 
 
 @router.get("/documents", response_model=list[DocumentSummary], summary="List indexed releases")
-def list_documents(engine: Engine) -> list[DocumentSummary]:
-    with engine.reading() as index:
-        return [document_summary(d) for d in index.store.documents()]
+async def list_documents(request: Request, engine: Engine) -> list[DocumentSummary]:
+    def read() -> list[DocumentSummary]:
+        with engine.reading() as index:
+            return [document_summary(d) for d in index.store.documents()]
+
+    async with request.app.state.read_admission.admitted():
+        return await run_in_threadpool(read)
 
 
 @router.get(
@@ -299,6 +308,7 @@ def create_app(settings: Settings | None = None, engine: PressQA | None = None) 
     app.state.engine = engine or PressQA(settings)
     app.state.admission = Admission.from_settings(settings)
     app.state.write_admission = Admission.for_writes(settings)
+    app.state.read_admission = Admission.for_reads(settings)
     app.include_router(router)
     app.include_router(watch_router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
