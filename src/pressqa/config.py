@@ -229,6 +229,12 @@ class Settings(BaseSettings):
     question_service_ms: int = Field(
         default=100, ge=1, description="A question's expected time until the server has measured some."
     )
+    admission_burst_ms: int = Field(
+        default=250,
+        ge=0,
+        description="Questions arriving this soon after every slot became busy may queue up to their deadline; "
+        "later, only about one per slot queues (a standing queue only adds delay).",
+    )
     # Timelines and the list of releases are cheap but not free: a budget of their own, apart from questions.
     max_reads_in_flight: int = Field(default=2, ge=1, description="Timelines and release lists served at once.")
     max_reads_waiting: int = Field(default=16, ge=0, description="Timelines and release lists queued at most.")
@@ -237,6 +243,9 @@ class Settings(BaseSettings):
     # dropped after they are acknowledged. A write can take a second on a thousand-release index.
     max_writes_waiting: int = Field(default=4, ge=0, description="Writes queued behind the one being saved.")
     write_wait_ms: int = Field(default=5000, ge=0, description="How long a queued write may wait before a 503.")
+    write_nice: int = Field(
+        default=10, ge=0, le=19, description="Steps below the server's CPU priority that API writes run at (Linux)."
+    )
     question_deadline_ms: int = Field(
         default=5000, ge=100, description="A question not answered by then stops at the next stage: 504."
     )

@@ -69,6 +69,29 @@ def test_questions_queue_while_the_deadline_leaves_time_to_answer_them_and_the_r
     asyncio.run(scenario())
 
 
+def test_behind_a_standing_queue_a_question_queues_only_behind_about_one_per_slot():
+    async def scenario():
+        admission = Admission(limit=1, wait_s=0, service_s=0.1, burst_s=0.05)
+        async with admission.admitted():
+            await asyncio.sleep(0.1)  # every slot busy for longer than a burst: the queue is standing
+            assert admission.standing()
+            deadline = time.monotonic() + 5.0  # time enough for 40 questions, were it a burst
+            slot = admission.admitted(deadline)
+            queued = asyncio.create_task(slot.__aenter__())
+            await asyncio.sleep(0.01)
+            assert admission.waiting == 1
+            with pytest.raises(Overloaded) as refused:
+                async with admission.admitted(deadline):
+                    pass
+            assert refused.value.retry_after_s == 1
+        await asyncio.wait_for(queued, 1)
+        assert admission.in_flight == 1 and admission.standing()  # the slot went straight to the next in line
+        await slot.__aexit__(None, None, None)
+        assert admission.in_flight == 0 and not admission.standing()  # a slot came free: the queue drained
+
+    asyncio.run(scenario())
+
+
 def test_slots_default_to_the_cores_a_question_does_not_share(corpus_engine, monkeypatch):
     monkeypatch.setattr("os.cpu_count", lambda: 8)
     settings = corpus_engine.settings.model_copy(update={"threads": 2, "max_questions_in_flight": None})

@@ -13,6 +13,7 @@ import httpx
 from pressqa.benchmarks.loadtest import QUESTIONS, SHED, TIMED_OUT, free_port, percentiles_ms, start_server
 
 WARM_QUESTIONS = 5  # asked one at a time first: a server that has been running knows its questions' time
+QUIET_S = 1.0
 
 
 def burst(index_dir: Path, questions: int, deadline_ms: int, log=print, asked: list[str] | None = None) -> dict:
@@ -29,6 +30,7 @@ def burst(index_dir: Path, questions: int, deadline_ms: int, log=print, asked: l
             with httpx.Client(base_url=base, timeout=60) as http:
                 for n in range(WARM_QUESTIONS):
                     http.post("/ask", json={"question": asked[n % len(asked)]})
+            time.sleep(QUIET_S)  # a burst arrives at a quiet server (one busy all along has a standing queue)
             log(f"{questions} questions at once …")
             outcomes = _fire(base, [asked[n % len(asked)] for n in range(questions)])
         finally:

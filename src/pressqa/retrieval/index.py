@@ -23,6 +23,7 @@ from pressqa.retrieval.dense import AnnConfig, VectorIndex
 from pressqa.retrieval.family_table import FamilyTable
 from pressqa.retrieval.feedback_table import FeedbackTable
 from pressqa.retrieval.lexical import LexicalIndex, TokenCache
+from pressqa.retrieval.lexical_worker import LexicalWorker
 from pressqa.retrieval.manifest import (
     BM25_DIR,
     DENSE,
@@ -69,6 +70,7 @@ class Index:
         self._tokens = TokenCache()  # so that a rebuild tokenizes only the chunks a write added
         self._store_id = file_id(path / STORE)
         self._shares_dense = False  # a fork searches its origin's vectors until it changes them
+        self.lexical_worker: LexicalWorker | None = None  # set: BM25 is rebuilt in that process when saved
 
     def fork(self) -> "Index":
         """The next generation, to write while this one is read: its own connection to the store (this one's
@@ -76,6 +78,7 @@ class Index:
         it changes them. Save it, then read from it instead; or close it to drop what it wrote."""
         nxt = Index(self.path, dict(self.manifest), DocumentStore(connect(self.path / STORE), self.store.dimension))
         nxt.dense, nxt.lexical, nxt._tokens, nxt._shares_dense = self.dense, self.lexical, self._tokens, True
+        nxt.lexical_worker = self.lexical_worker
         return nxt
 
     # ---- opening -------------------------------------------------------------------------
@@ -205,7 +208,11 @@ class Index:
         generation = self.generation + 1
         self.store.commit(generation)
         atomic_write(self.path / DENSE, self.dense.write)
-        atomic_write_dir(self.path / BM25_DIR, self._lexical().save)
+        if self.lexical is None and self.lexical_worker is not None:  # changed: rebuilt in the worker process
+            atomic_write_dir(self.path / BM25_DIR, lambda folder: self.lexical_worker.build(self.path / STORE, folder))
+            self.lexical = LexicalIndex.load(self.path / BM25_DIR)
+        else:
+            atomic_write_dir(self.path / BM25_DIR, self._lexical().save)
         now = datetime.now(UTC).isoformat(timespec="seconds")
         self.manifest.update(
             version=__version__,

@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from pressqa.config import Settings
 
 QUEUE_CAP = 1000  # questions queued at most, whatever the deadline allows (memory, not time, bounds it)
+IDLE_S = 0.5  # how long a slot must have been free for the next busy spell to count as a burst
 
 
 class Overloaded(Exception):
@@ -37,14 +38,16 @@ def check_deadline(deadline: float | None, stage: str) -> None:
 
 
 class Admission:
-    """At most `limit` in flight; the others queue while they can still be served in time, the rest are refused
-    at once.
+    """At most `limit` in flight; the others queue while they can be served in time, the rest are refused at once.
 
-    A question carries a deadline: it queues only while the expected wait (the questions ahead of it, over the
-    slots, times the moving average of one question's time) leaves time to answer it, and waits no longer than
-    that; so a burst the server can answer within the deadline is answered, and the rest is refused at once with
-    a Retry-After from the queue (Elasticsearch keeps a search queue and sheds when it is full; here the
-    deadline is the bound). Work without a deadline (writes, cheap reads) waits at most `wait_s`, `queue` deep.
+    Work with a deadline (a question) queues only while the expected wait (the work ahead of it, over the slots,
+    times the moving average of one piece of work's time) leaves time to do it, and waits no longer than that.
+    That long queue is for bursts: it is offered only within `burst_s` of the moment every slot became busy. A
+    server whose slots have stayed busy longer has a standing queue, which only adds delay (Facebook's
+    "controlled delay", after CoDel): there a question queues only behind about one question per slot. So a
+    burst the server can answer within the deadline is answered, a sustained overload keeps the admitted
+    questions fast, and the rest are refused at once with a Retry-After from the queue. Work without a deadline
+    (writes, cheap reads) waits at most `wait_s`, `queue` deep.
     """
 
     def __init__(
@@ -54,13 +57,18 @@ class Admission:
         queue: int | None = None,
         work: str = "answering other questions",
         service_s: float = 0.1,
+        burst_s: float = 0.25,
     ) -> None:
         self.limit = limit
         self.wait_s = wait_s
         self.queue = QUEUE_CAP if queue is None else queue
         self.work = work  # what the server is busy with, for the 503's detail
         self.service = MovingAverage(service_s)  # seconds one admitted piece of work holds a slot
+        self.burst_s = burst_s
         self.waiting = 0
+        self.in_flight = 0
+        self._busy_since: float | None = None  # when every slot became taken; None while one is free
+        self._free_since = -math.inf  # when a slot last came free with nothing waiting (never: idle)
         self._slots: asyncio.Semaphore | None = None  # made in the server's event loop, on first use
 
     @classmethod
@@ -69,8 +77,13 @@ class Admission:
         (a question is CPU-bound: one more in flight only slows the others down); queued: as many as the
         deadline allows, up to `max_questions_waiting`."""
         limit = settings.max_questions_in_flight or max(1, (os.cpu_count() or 1) // settings.threads)
-        deadline_s = settings.question_deadline_ms / 1000
-        return cls(limit, deadline_s, settings.max_questions_waiting, service_s=settings.question_service_ms / 1000)
+        return cls(
+            limit,
+            settings.question_deadline_ms / 1000,
+            settings.max_questions_waiting,
+            service_s=settings.question_service_ms / 1000,
+            burst_s=settings.admission_burst_ms / 1000,
+        )
 
     @classmethod
     def for_writes(cls, settings: Settings) -> "Admission":
@@ -96,30 +109,57 @@ class Admission:
             await self._wait_for_slot(self._slots, deadline)
         else:
             await self._slots.acquire()  # a free slot: taken at once
+        self._took()
         started = time.monotonic()
         try:
             yield
         finally:
             self.service.add(time.monotonic() - started)
+            self._gave_back()
             self._slots.release()
 
+    def _took(self) -> None:
+        self.in_flight += 1
+        if self.in_flight >= self.limit and self._busy_since is None:
+            now = time.monotonic()
+            # A burst is what arrives at a server that was idle: a slot free for a moment between the questions
+            # of a sustained load (the next one arrives within milliseconds) does not open a burst's long queue.
+            idle = now - self._free_since >= IDLE_S
+            self._busy_since = now if idle else now - self.burst_s - 1.0
+
+    def _gave_back(self) -> None:
+        self.in_flight -= 1
+        if self.waiting == 0:  # the slot stays free: no queue stands
+            self._busy_since = None
+            self._free_since = time.monotonic()
+
     async def _wait_for_slot(self, slots: asyncio.Semaphore, deadline: float | None) -> None:
-        budget = self._budget(deadline)
+        budget, timeout = self._budget(deadline)
         if self.waiting >= self.queue or self.expected_wait(self.waiting + 1) > budget:
             raise Overloaded(self.retry_after(), self.work)
         self.waiting += 1
         try:
-            await asyncio.wait_for(slots.acquire(), timeout=budget)
+            await asyncio.wait_for(slots.acquire(), timeout=timeout)
         except TimeoutError:
             raise Overloaded(self.retry_after(), self.work) from None
         finally:
             self.waiting -= 1
 
-    def _budget(self, deadline: float | None) -> float:
-        """How long it may wait for a slot: with a deadline, what is left of it after one piece of work."""
+    def _budget(self, deadline: float | None) -> tuple[float, float]:
+        """(the longest expected wait it may queue for, the longest it waits): without a deadline, `wait_s`; with
+        one, what is left of it after one piece of work, or about one piece of work's time behind a standing
+        queue (waiting up to twice that: one question running long does not shed the one next in line)."""
         if deadline is None:
-            return self.wait_s
-        return deadline - time.monotonic() - self.service.value
+            return self.wait_s, self.wait_s
+        left = deadline - time.monotonic() - self.service.value
+        if self.standing():
+            short = min(left, self.service.value)
+            return short, min(left, 2 * short)
+        return left, left
+
+    def standing(self) -> bool:
+        """Every slot has been busy for longer than a burst lasts."""
+        return self._busy_since is not None and time.monotonic() - self._busy_since > self.burst_s
 
     def expected_wait(self, position: int) -> float:
         """Seconds the `position`-th in the queue waits: the work ahead of it, shared among the slots."""
