@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -257,6 +257,23 @@ class Settings(BaseSettings):
 
     def resolved_model_path(self) -> str:
         return self.model_path or packaged_model_path()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Settings":
+        """Settings that contradict each other are refused at start-up, each named with its variable."""
+        pairs = (
+            ("high_confidence", "medium_confidence"),
+            ("max_top_k", "top_k"),
+            ("max_answers", "auto_list_answers"),
+        )
+        problems = [
+            f"PRESSQA_{hi.upper()} ({getattr(self, hi)}) must be at least PRESSQA_{lo.upper()} ({getattr(self, lo)})"
+            for hi, lo in pairs
+            if getattr(self, hi) < getattr(self, lo)
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 @lru_cache

@@ -12,7 +12,7 @@ import httpx
 
 from pressqa.benchmarks.loadtest import QUESTIONS, SHED, TIMED_OUT, free_port, percentiles_ms, start_server
 
-WARM_QUESTIONS = 5  # asked one at a time first: a server that has been running knows its questions' time
+WARM_QUESTIONS = 10  # asked one at a time first: a server that has been running knows its questions' time
 QUIET_S = 1.0
 
 

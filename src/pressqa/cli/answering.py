@@ -6,14 +6,9 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from pressqa.cli.app import Ray, app, engine_for, fail, ray_connect
+from pressqa.cli.app import Ray, app, engine_for, fail, ray_connect, readable
 from pressqa.config import get_settings
 from pressqa.retrieval.index import IndexNotReady
-
-
-def readable(exc: ValidationError) -> str:
-    """One line per problem: 'answers: answers must be between 1 and 20 …', without pydantic's links."""
-    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
 
 
 @app.command()

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from pressqa.config import get_settings
 
@@ -19,6 +20,21 @@ DOJ_RELEASES = SHARED / "releases" / "doj_releases.jsonl"
 RAY_HELP = "Use the Ray cluster at ADDRESS ('auto': start one here); needs pressqa[cluster]."
 Ray = Annotated[str | None, typer.Option("--ray", metavar="ADDRESS", help=RAY_HELP)]
 Out = Annotated[Path, typer.Option(help="Folder for the JSON result.")]
+
+
+def readable(exc: ValidationError) -> str:
+    """One line per problem: 'answers: answers must be between 1 and 20 …', without pydantic's links."""
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
+
+
+@app.callback()
+def _settings_first() -> None:
+    """Settings that cannot be used stop every command with a message, before anything is loaded."""
+    get_settings.cache_clear()  # read anew: a test (or a shell) may have changed the environment since
+    try:
+        get_settings()
+    except ValidationError as exc:
+        fail(f"invalid settings (PRESSQA_* variables or .env): {readable(exc)}", 2)
 
 
 def fail(message: str, code: int = 1) -> None:

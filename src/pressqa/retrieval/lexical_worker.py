@@ -12,6 +12,7 @@ import atexit
 import contextlib
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -22,9 +23,18 @@ from pressqa.retrieval.store import DocumentStore, connect
 _tokens: TokenCache | None = None  # in the worker: kept between builds
 
 
-def _lower_priority(nice: int) -> None:
+def _start(nice: int, parent: int) -> None:
+    """In the worker, first: a lower priority, and an exit of its own once its parent has gone (a server killed
+    outright never shuts its pool down, and a worker would otherwise wait on its pipe for ever)."""
     with contextlib.suppress(OSError):  # not allowed here: it builds at the server's priority
         os.nice(nice)
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True, name="pressqa-parent-watch").start()
+
+
+def _exit_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _build(store: str, folder: str) -> None:
@@ -52,7 +62,7 @@ class LexicalWorker:
             if self._pool is None:
                 # spawn, not fork: the server has torch's threads running, which a forked child would inherit broken
                 context = get_context("spawn")
-                self._pool = ProcessPoolExecutor(1, context, _lower_priority, (self.nice,))
+                self._pool = ProcessPoolExecutor(1, context, _start, (self.nice, os.getpid()))
             pool = self._pool
         pool.submit(_build, str(store), str(folder)).result()
 
