@@ -243,6 +243,9 @@ class Settings(BaseSettings):
     # dropped after they are acknowledged. A write can take a second on a thousand-release index.
     max_writes_waiting: int = Field(default=4, ge=0, description="Writes queued behind the one being saved.")
     write_wait_ms: int = Field(default=5000, ge=0, description="How long a queued write may wait before a 503.")
+    switch_interval_ms: float = Field(
+        default=1.0, gt=0, description="How often the server's threads take turns with the interpreter lock."
+    )
     write_nice: int = Field(
         default=10, ge=0, le=19, description="Steps below the server's CPU priority that API writes run at (Linux)."
     )

@@ -1,5 +1,6 @@
 """Commands that answer: ask, serve."""
 
+import sys
 from contextlib import ExitStack
 from typing import Annotated
 
@@ -147,4 +148,7 @@ def serve(
     from pressqa.service.api import create_app, limit_malloc_arenas
 
     limit_malloc_arenas()
+    # The event loop (health, admission, refusals) needs the interpreter lock while a question's thread runs:
+    # switching every 1 ms instead of 5 took /health's worst case under 50 clients from 236 to 66 ms.
+    sys.setswitchinterval(settings.switch_interval_ms / 1000)
     uvicorn.run(create_app(settings), host=host, port=port)
