@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from pressqa.cli import app
 from pressqa.config import get_settings
-from pressqa.service.api_models import AskResponse
+from pressqa.service.api_responses import AskResponse
 from tests.conftest import CORPUS
 
 runner = CliRunner()

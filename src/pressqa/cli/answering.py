@@ -38,7 +38,8 @@ def ask(
 ) -> None:
     """Answer a question from the indexed releases, with cited passages."""
     from pressqa.service import conversation
-    from pressqa.service.api_models import AskRequest, asked_response
+    from pressqa.service.api_models import AskRequest
+    from pressqa.service.api_responses import asked_response
     from pressqa.service.console import answer_lines
 
     if answers != "auto" and not answers.isdigit():
@@ -92,7 +93,7 @@ def timeline(
     """The releases that mention NAME, newest first, each with the sentence that says what happened."""
     import datetime as dt
 
-    from pressqa.service.api_models import timeline_response
+    from pressqa.service.api_responses import timeline_response
     from pressqa.service.console import timeline_lines
     from pressqa.service.timeline import describe
     from pressqa.service.timeline import timeline as entity_timeline

@@ -21,13 +21,12 @@ from pressqa.config import Settings, get_settings
 from pressqa.retrieval.index import IndexNotReady
 from pressqa.service import conversation
 from pressqa.service.admission import Admission, DeadlineExceeded, Overloaded
-from pressqa.service.api_models import (
-    AskRequest,
+from pressqa.service.api_models import AskRequest, FeedbackIn
+from pressqa.service.api_responses import (
     AskResponse,
     DocumentOut,
     DocumentSummary,
     DocumentWritten,
-    FeedbackIn,
     FeedbackWritten,
     Health,
     TimelineResponse,

@@ -1,6 +1,6 @@
 """The `/ask` response as text for a terminal (`pressqa ask`)."""
 
-from pressqa.service.api_models import AskResponse, TimelineResponse
+from pressqa.service.api_responses import AskResponse, TimelineResponse
 
 
 def answer_lines(response: AskResponse) -> list[tuple[str, bool]]:

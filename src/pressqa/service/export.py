@@ -16,7 +16,7 @@ from fastapi.responses import Response
 
 from pressqa.reader.calibration import confidence_band
 from pressqa.schema import Document
-from pressqa.service.api_models import AskResponse, TimelineResponse
+from pressqa.service.api_responses import AskResponse, TimelineResponse
 from pressqa.service.qa import PressQA
 from pressqa.service.watch_models import HitOut
 
