@@ -7,7 +7,7 @@ CLUSTER := $(VENV)/.installed-cluster
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install index run serve test lint clean
+.PHONY: install index run serve test test-fast lint clean
 
 install: $(STAMP)
 
@@ -36,6 +36,11 @@ $(CLUSTER): $(STAMP)
 test: $(CLUSTER)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+
+# What a developer runs often: everything but the slow kinds (tests/conftest.py marks them); CI runs `make test`.
+test-fast: $(CLUSTER)
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -m "not (ray or crash or browser or fuzz or training or slow)"
 
 lint: install
 	$(BIN)/ruff check src tests

@@ -18,6 +18,27 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
 SHARED = ROOT.parent / "shared"
 
+# The slow kinds of test, by where they live (pyproject.toml registers the markers): `make test` runs them all,
+# `make test-fast` leaves them out. Measured with --durations: these hold ~8 of `make test`'s 11 minutes.
+SLOW = {
+    "tests/cluster/": "ray",
+    "tests/ingest/test_crash.py": "crash",
+    "tests/service/test_web_page.py": "browser",
+    "tests/service/test_fuzz.py": "fuzz",
+    "tests/training/": "training",
+    "tests/service/test_headline_across_kinds.py": "slow",  # indexes 950 wire releases (~150 s)
+    "tests/benchmarks/test_loadtest.py": "slow",  # real servers under load
+    "tests/benchmarks/test_burst.py": "slow",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        where = Path(str(item.path)).resolve().relative_to(ROOT).as_posix()
+        for prefix, marker in SLOW.items():
+            if where.startswith(prefix):
+                item.add_marker(marker)
+
 
 def make_settings(tmp: Path, **overrides) -> Settings:
     return Settings(**{"index_dir": tmp / "index", "corpus_dir": tmp / "corpus", **overrides})
