@@ -26,3 +26,14 @@ def test_every_command_stops_with_a_message_on_settings_it_cannot_use(monkeypatc
     get_settings.cache_clear()
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "invalid settings" in result.output and "PRESSQA_TOP_K (60)" in result.output
+
+
+def test_the_settings_page_is_the_one_the_fields_make():
+    from pathlib import Path
+
+    from pressqa.config import settings_markdown
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "settings.md"
+    assert page.read_text(encoding="utf-8") == settings_markdown(), "run: pressqa settings > docs/settings.md"
+    assert all(field.description for field in Settings.model_fields.values())  # every row says what it does
+    assert "| `PRESSQA_WRITE_NICE` | `10` |" in settings_markdown()

@@ -1,5 +1,6 @@
 """Settings for every PressQA component, read from `PRESSQA_*` environment variables."""
 
+import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -20,14 +21,14 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PRESSQA_", env_file=".env", extra="ignore")
 
-    index_dir: Path = Path("index")
-    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Field(default=Path("index"), description="The index folder (SQLite store, FAISS, BM25).")
+    corpus_dir: Path = Field(default=Path("corpus"), description="The releases `make run` indexes.")
     model_path: str | None = Field(
         default=None, description="Embedding model folder; default: the packaged all-MiniLM-L6-v2."
     )
-    model_name: str = "all-MiniLM-L6-v2"
+    model_name: str = Field(default="all-MiniLM-L6-v2", description="The embedding model's name, kept in the index.")
     threads: int = Field(default=2, ge=1, description="torch intra-op threads.")
-    batch_size: int = Field(default=32, ge=1)
+    batch_size: int = Field(default=32, ge=1, description="Texts embedded per batch at ingest.")
     precision: Literal["auto", "float32", "bfloat16"] = Field(
         default="auto", description="Embedding batches and the reader; auto: bfloat16 where the CPU has it."
     )
@@ -38,12 +39,12 @@ class Settings(BaseSettings):
 
     nlp_processes: int = Field(default=2, ge=1, description="spaCy worker processes for large ingests.")
     chunk_tokens: int = Field(default=256, ge=32, description="Model tokens per chunk, title included.")
-    chunk_overlap_sentences: int = Field(default=1, ge=0)
+    chunk_overlap_sentences: int = Field(default=1, ge=0, description="Sentences a chunk shares with the next.")
 
     ann_threshold: int = Field(
         default=100_000, ge=1, description="Chunks from which vector search is approximate (HNSW or IVF)."
     )
-    ann_kind: Literal["hnsw", "ivf"] = "hnsw"
+    ann_kind: Literal["hnsw", "ivf"] = Field(default="hnsw", description="Approximate vector search's kind.")
     ann_ef_search: int = Field(default=256, ge=1, description="HNSW candidates kept per query.")
     ann_nprobe: int = Field(default=256, ge=1, description="IVF lists searched per query.")
     ann_hnsw_storage: Literal["fp16", "fp32"] = Field(
@@ -69,10 +70,10 @@ class Settings(BaseSettings):
     )
     ray_batch: int = Field(default=16, ge=1, description="Releases per batch sent to a Ray embedding actor.")
 
-    top_k: int = Field(default=5, ge=1)
-    max_top_k: int = Field(default=50, ge=1)
+    top_k: int = Field(default=5, ge=1, description="Passages a question reads and cites.")
+    max_top_k: int = Field(default=50, ge=1, description="The most passages a request may ask for.")
     candidates: int = Field(default=50, ge=1, description="Hits per ranking before fusion.")
-    rrf_k: int = Field(default=60, ge=1)
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion's constant.")
     hybrid_rankings: list[Literal["dense", "bm25", "sentence"]] = Field(
         default=["dense", "bm25", "sentence"],
         min_length=1,
@@ -130,7 +131,9 @@ class Settings(BaseSettings):
     # "the releases don't say" (taken as 1 against 0.8): over the selection suite's three kinds of release (pressqa
     # eval-suite --fit-calibration, each kind calibrated by the other two) the mean cost a question was least at
     # 0.45 and 0.5 (0.1216; 0.55 and 0.6: 0.1229).
-    no_answer_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    no_answer_threshold: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="The least calibrated score of an answer; below it, none."
+    )
     # A list item is a decision of its own: one release's best candidate for a question many releases answer
     # in part. Chosen on list questions, not on one-answer questions: `pressqa list-threshold` over the eval-across
     # results of the HHS, wire and DOJ-2017 sets (each kind's figures read at the threshold the other two chose).
@@ -209,9 +212,9 @@ class Settings(BaseSettings):
         default=False, description="Let those fetches reach loopback, private and link-local addresses."
     )
 
-    host: str = "127.0.0.1"
-    port: int = 8000
-    max_question_chars: int = Field(default=1000, ge=1)
+    host: str = Field(default="127.0.0.1", description="The interface `pressqa serve` binds.")
+    port: int = Field(default=8000, description="The port `pressqa serve` listens on.")
+    max_question_chars: int = Field(default=1000, ge=1, description="The longest question accepted.")
     max_document_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, description="Largest request body.")
     # Admission control: a question runs only with a free slot. A question keeps `threads` cores busy, so more in
     # flight than the cores hold only queues inside the server, where a client cannot tell busy from dead
@@ -291,3 +294,37 @@ def write_env_setting(name: str, value: str, env_file: Path = Path(".env")) -> P
     env_file.write_text("\n".join(lines) + "\n")
     get_settings.cache_clear()
     return env_file
+
+
+SETTINGS_PAGE_HEAD = """# Settings
+
+<!-- Made by `pressqa settings > docs/settings.md` from the fields of `Settings`
+(src/pressqa/config.py); a test checks it is current. -->
+
+Every setting is read from a `PRESSQA_*` environment variable, else from `.env` in the working folder, else
+its default. Settings that contradict each other (`PRESSQA_TOP_K` over `PRESSQA_MAX_TOP_K`,
+`PRESSQA_MEDIUM_CONFIDENCE` over `PRESSQA_HIGH_CONFIDENCE`, `PRESSQA_AUTO_LIST_ANSWERS` over
+`PRESSQA_MAX_ANSWERS`) stop every command with a message naming them. Lists are JSON
+(`PRESSQA_WATCH_FEEDS='["https://…/rss"]'`).
+"""
+
+
+def settings_markdown() -> str:
+    """The settings page: one row per field, with its variable, default and description."""
+    rows = ["| variable | default | what it does |", "| --- | --- | --- |"]
+    for name, field in Settings.model_fields.items():
+        description = (field.description or "").replace("|", "\\|")
+        rows.append(
+            f"| `PRESSQA_{name.upper()}` | {_shown(field.get_default(call_default_factory=True))} | {description} |"
+        )
+    return SETTINGS_PAGE_HEAD + "\n" + "\n".join(rows) + "\n"
+
+
+def _shown(default: object) -> str:
+    if default is None:
+        return "unset"
+    if isinstance(default, bool):
+        return f"`{str(default).lower()}`"
+    if isinstance(default, list):
+        return f"`{json.dumps(default)}`"
+    return f"`{default}`"

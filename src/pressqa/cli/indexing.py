@@ -105,6 +105,14 @@ def watch(once: Annotated[bool, typer.Option(help="One round, then exit (for cro
 
 
 @app.command()
+def settings() -> None:
+    """Print the settings page (docs/settings.md): every PRESSQA_* variable, its default and what it does."""
+    from pressqa.config import settings_markdown
+
+    typer.echo(settings_markdown(), nl=False)
+
+
+@app.command()
 def info() -> None:
     """Show the index's manifest and settings."""
     from pressqa.retrieval.index import Index
