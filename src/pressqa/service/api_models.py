@@ -3,7 +3,7 @@
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from pressqa.config import get_settings
 from pressqa.reader.question import asks_for_list
@@ -57,15 +57,37 @@ def check_question(value: str) -> str:
     return value
 
 
+def check_text(value: str) -> str:
+    """Refuse text that is empty or binary data (NUL or other control characters)."""
+    if not value.strip():
+        raise ValueError("the document has no text")
+    if any(ord(ch) < 32 and ch not in "\t\n\r\f" for ch in value):
+        raise ValueError("the text contains control characters: binary data is not a release")
+    return value
+
+
+def check_doc_id(value: str) -> str:
+    """Ids are names, not paths: no slashes, no '..', nothing invisible."""
+    if any(ch in value for ch in "/\\") or value in {".", ".."} or not value.isprintable() or value != value.strip():
+        raise ValueError("doc_id must be a plain name: no slashes, '..', control characters or outer spaces")
+    return value
+
+
+# One check per kind of field, shared by every request that has one.
+Question = Annotated[str, AfterValidator(check_question)]
+DocId = Annotated[str, AfterValidator(check_doc_id)]
+ReleaseText = Annotated[str, AfterValidator(check_text)]
+
+
 class ContextIn(BaseModel):
     """The conversation so far, for a follow-up question: the previous question and its answer's release."""
 
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(
+    question: Question = Field(
         description="The previous question, as it was understood.", examples=["When did CT041 receive RMAT?"]
     )
-    doc_id: str | None = Field(default=None, max_length=200, description="The release the previous answer cited.")
+    doc_id: DocId | None = Field(default=None, max_length=200, description="The release the previous answer cited.")
     answer: str | None = Field(
         default=None,
         max_length=300,
@@ -73,21 +95,11 @@ class ContextIn(BaseModel):
         examples=["Dr. Li Zonghai"],
     )
 
-    @field_validator("question")
-    @classmethod
-    def _question(cls, value: str) -> str:
-        return check_question(value)
-
-    @field_validator("doc_id")
-    @classmethod
-    def _doc_id(cls, value: str | None) -> str | None:
-        return None if value is None else check_doc_id(value)
-
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(description="A question about the releases.", examples=["When did CT041 receive RMAT?"])
+    question: Question = Field(description="A question about the releases.", examples=["When did CT041 receive RMAT?"])
     top_k: int | None = Field(default=None, ge=1, description="Passages to return (default from settings).")
     mode: Mode = Mode.hybrid
     filters: FiltersIn | None = None
@@ -116,11 +128,6 @@ class AskRequest(BaseModel):
         description="The previous exchange: a follow-up that lacks its own subject ('and orphan drug designation?', "
         "'who leads it?') is read with it, and the response says how it was understood.",
     )
-
-    @field_validator("question")
-    @classmethod
-    def _question(cls, value: str) -> str:
-        return check_question(value)
 
     @field_validator("top_k")
     @classmethod
@@ -171,10 +178,10 @@ class DocumentIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str | None = Field(
+    text: ReleaseText | None = Field(
         default=None, min_length=1, description="The release's text; without it, `url` is fetched (if enabled)."
     )
-    doc_id: str | None = Field(
+    doc_id: DocId | None = Field(
         default=None, min_length=1, max_length=200, description="Id to file it under (default: from its text)."
     )
     title: str | None = Field(default=None, max_length=500, description="Default: the first line.")
@@ -182,37 +189,11 @@ class DocumentIn(BaseModel):
     url: str | None = Field(default=None, max_length=2000)
     source: str | None = Field(default=None, max_length=500)
 
-    @field_validator("text")
-    @classmethod
-    def _text(cls, value: str | None) -> str | None:
-        return None if value is None else check_text(value)
-
     @model_validator(mode="after")
     def _text_or_url(self) -> "DocumentIn":
         if self.text is None and not self.url:
             raise ValueError("send the release's 'text', or a 'url' to fetch it from")
         return self
-
-    @field_validator("doc_id")
-    @classmethod
-    def _doc_id(cls, value: str | None) -> str | None:
-        return None if value is None else check_doc_id(value)
-
-
-def check_text(value: str) -> str:
-    """Refuse text that is empty or binary data (NUL or other control characters)."""
-    if not value.strip():
-        raise ValueError("the document has no text")
-    if any(ord(ch) < 32 and ch not in "\t\n\r\f" for ch in value):
-        raise ValueError("the text contains control characters: binary data is not a release")
-    return value
-
-
-def check_doc_id(value: str) -> str:
-    """Ids are names, not paths: no slashes, no '..', nothing invisible."""
-    if any(ch in value for ch in "/\\") or value in {".", ".."} or not value.isprintable() or value != value.strip():
-        raise ValueError("doc_id must be a plain name: no slashes, '..', control characters or outer spaces")
-    return value
 
 
 MAX_SPAN_CHARS = 1000  # an answer or a correction is a span, not a passage
@@ -224,14 +205,9 @@ class AnswerRef(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=MAX_SPAN_CHARS)
-    doc_id: str = Field(min_length=1, max_length=200)
+    doc_id: DocId = Field(min_length=1, max_length=200)
     start: int = Field(ge=0)
     end: int = Field(ge=1)
-
-    @field_validator("doc_id")
-    @classmethod
-    def _doc_id(cls, value: str) -> str:
-        return check_doc_id(value)
 
 
 class SpanIn(BaseModel):
@@ -259,15 +235,10 @@ class FeedbackIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(description="The question as it was answered (`understood_as` for a follow-up).")
+    question: Question = Field(description="The question as it was answered (`understood_as` for a follow-up).")
     answer: AnswerRef
     verdict: Literal["right", "wrong"]
     correct: SpanIn | None = Field(default=None, description="Only with 'wrong': where the right answer is.")
-
-    @field_validator("question")
-    @classmethod
-    def _question(cls, value: str) -> str:
-        return check_question(value)
 
     @model_validator(mode="after")
     def _correct_only_when_wrong(self) -> "FeedbackIn":

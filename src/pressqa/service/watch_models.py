@@ -4,13 +4,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pressqa.retrieval.watch_table import Hit, Watch
 from pressqa.schema import Document
-from pressqa.service.api_models import FiltersIn, check_question
+from pressqa.service.api_models import FiltersIn, Question
 
 
 class WatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(
+    question: Question = Field(
         description="The question to ask of every release added from now on.",
         examples=["Has CARsgen received a new FDA designation?"],
     )
@@ -32,11 +32,6 @@ class WatchIn(BaseModel):
         "'<X-PressQA-Timestamp>.<body>' with the secret returned once, on creation).",
         examples=["https://alerts.example.com/pressqa"],
     )
-
-    @field_validator("question")
-    @classmethod
-    def _question(cls, value: str) -> str:
-        return check_question(value)
 
     @field_validator("filters")
     @classmethod
