@@ -250,7 +250,7 @@ class Settings(BaseSettings):
         default=1.0, gt=0, description="How often the server's threads take turns with the interpreter lock."
     )
     write_nice: int = Field(
-        default=10, ge=0, le=19, description="Steps below the server's CPU priority that API writes run at (Linux)."
+        default=10, ge=0, le=19, description="Steps below the server's CPU priority that BM25 is rebuilt at (Linux)."
     )
     question_deadline_ms: int = Field(
         default=5000, ge=100, description="A question not answered by then stops at the next stage: 504."

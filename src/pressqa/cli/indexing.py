@@ -75,11 +75,7 @@ def resend(engine) -> None:
     """Webhook deliveries a stopped run left queued go out again before anything new is read."""
     from pressqa.service.watches import resend_pending
 
-    try:
-        queued = resend_pending(engine)
-    except IndexNotReady:
-        return
-    if queued:
+    if queued := resend_pending(engine):
         say(f"{queued} saved-question hits queued again for their webhooks")
 
 

@@ -39,7 +39,6 @@ from pressqa.service.deps import QUEUED_WRITE_ERRORS, WRITE_ERRORS, Engine, requ
 from pressqa.service.export import CSV_RESPONSE, Format, answers_csv, csv_response, timeline_csv, wants_csv
 from pressqa.service.filters import Narrowing, passes
 from pressqa.service.metrics import CONTENT_TYPE, ServerMetrics, route_of
-from pressqa.service.priority import WriteThread
 from pressqa.service.qa import PressQA, UnknownAnswer, UnknownRelease
 from pressqa.service.timeline import describe, timeline
 from pressqa.service.upload import BodyLimit, document_body_schema, document_from_request
@@ -166,10 +165,9 @@ def get_document(doc_id: str, engine: Engine) -> DocumentOut:
 async def add_document(request: Request, response: Response, engine: Engine) -> DocumentWritten:
     async with request.app.state.write_admission.admitted():  # 503 up front when writes queue up
         doc = await document_from_request(request)
-        writes = request.app.state.writes
-        status, chunks = await writes.run(engine.add_document, doc)
+        status, chunks = await run_in_threadpool(engine.add_document, doc)
         # Saved questions are asked of the new release before the response: its hits are there when it returns.
-        hits = [] if status == "unchanged" else await writes.run(safely_check_releases, engine, [doc.doc_id])
+        hits = [] if status == "unchanged" else await run_in_threadpool(safely_check_releases, engine, [doc.doc_id])
     if status != "added":
         response.status_code = 200
     response.headers["Location"] = f"/documents/{quote(doc.doc_id)}"
@@ -185,7 +183,7 @@ async def add_document(request: Request, response: Response, engine: Engine) -> 
 )
 async def delete_document(doc_id: str, request: Request, engine: Engine) -> DocumentWritten:
     async with request.app.state.write_admission.admitted():
-        removed = await request.app.state.writes.run(engine.remove_document, doc_id)
+        removed = await run_in_threadpool(engine.remove_document, doc_id)
     if not removed:
         raise HTTPException(status_code=404, detail=f"No document with id {doc_id!r}.")
     return DocumentWritten(doc_id=doc_id, status="deleted", chunks=0)
@@ -282,11 +280,7 @@ def warm_up(engine: PressQA) -> None:
 
 def resend_pending_alerts(engine: PressQA) -> None:
     """Webhook deliveries a stopped server left queued go out again (in the background)."""
-    try:
-        queued = resend_pending(engine)
-    except IndexNotReady:
-        return
-    if queued:
+    if queued := resend_pending(engine):
         logging.getLogger("pressqa").info("%d saved-question hits queued again for their webhooks", queued)
 
 
@@ -295,7 +289,6 @@ async def _lifespan(app: FastAPI):
     warm_up(app.state.engine)
     resend_pending_alerts(app.state.engine)
     yield
-    app.state.writes.close()
 
 
 def create_app(settings: Settings | None = None, engine: PressQA | None = None) -> FastAPI:
@@ -311,7 +304,6 @@ def create_app(settings: Settings | None = None, engine: PressQA | None = None) 
     app.state.admission = Admission.from_settings(settings)
     app.state.write_admission = Admission.for_writes(settings)
     app.state.read_admission = Admission.for_reads(settings)
-    app.state.writes = WriteThread(settings.write_nice)
     app.include_router(router)
     app.include_router(watch_router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

@@ -107,9 +107,7 @@ class LiveIndex:
         """The loaded generation, up to date with the disk (this thread holds the index's file lock)."""
         index = self._index
         if index is None or not _current(index):
-            fresh = Index.load(self.settings.index_dir, self.settings.model_name, self._dimension(), locked=True)
-            fresh.store.refresh()
-            self._replace(fresh)
+            self._replace(self._open(locked=True))
         assert self._index is not None
         return self._index
 
@@ -129,10 +127,15 @@ class LiveIndex:
         with self._load_lock:
             if self._index is not stale:  # another thread loaded it meanwhile
                 return
-            fresh = Index.load(self.settings.index_dir, self.settings.model_name, self._dimension())
-            fresh.store.refresh()
+            fresh = self._open(locked=False)
             with self._lock:
                 self._replace(fresh)
+
+    def _open(self, locked: bool) -> Index:
+        """The generation on disk, on a fresh snapshot; `locked`: this thread holds the file lock already."""
+        index = Index.load(self.settings.index_dir, self.settings.model_name, self._dimension(), locked=locked)
+        index.store.refresh()
+        return index
 
     def close(self) -> None:
         with self._lock:

@@ -18,6 +18,7 @@ from weakref import WeakKeyDictionary
 import numpy as np
 
 from pressqa.reader.question import proper_names
+from pressqa.retrieval.index import IndexNotReady
 from pressqa.retrieval.retrieve import Retrieved
 from pressqa.retrieval.watch_table import Hit, Watch
 from pressqa.schema import Document, Passage
@@ -144,10 +145,13 @@ def nearest(engine: PressQA, doc_id: str, questions: np.ndarray) -> np.ndarray:
 
 def resend_pending(engine: PressQA) -> int:
     """Queue again the deliveries a stopped process left pending (at least once: a receiver that got one before
-    the stop gets it again, with the same hit ids); the number of hits queued."""
-    with engine.reading() as index:
-        hits = index.watches.pending()
-        watches = {w.id: w for w in index.watches.all()}
+    the stop gets it again, with the same hit ids); the number of hits queued (none without an index yet)."""
+    try:
+        with engine.reading() as index:
+            hits = index.watches.pending()
+            watches = {w.id: w for w in index.watches.all()}
+    except IndexNotReady:
+        return 0
     _notify(engine, watches, hits)
     return len(hits)
 
