@@ -250,7 +250,15 @@ class Settings(BaseSettings):
         default=1.0, gt=0, description="How often the server's threads take turns with the interpreter lock."
     )
     write_nice: int = Field(
-        default=10, ge=0, le=19, description="Steps below the server's CPU priority that BM25 is rebuilt at (Linux)."
+        default=10,
+        ge=0,
+        le=19,
+        description="Steps below the server's CPU priority that the background process does writes' work at (Linux).",
+    )
+    background_writes: bool = Field(
+        default=True,
+        description="Analyse and embed releases written through the API in the background process, so that "
+        "questions keep the CPU (its own copy of the models: ~400 MB). BM25 is rebuilt there either way.",
     )
     question_deadline_ms: int = Field(
         default=5000, ge=100, description="A question not answered by then stops at the next stage: 504."

@@ -23,8 +23,7 @@ class IndexWriter:
     def __init__(self, settings: Settings) -> None:
         self.engine = PressQA(settings)
         # Load the models now: the first write should not wait seconds for them (clients would time out).
-        self.engine.embedder.model  # noqa: B018
-        self.engine.analyzer.nlp  # noqa: B018
+        self.engine.writer.warm_up()
 
     def add_document(self, doc: Document, origin: str = "api") -> tuple[str, int]:
         return self.engine.add_document(doc, origin)
@@ -44,6 +43,9 @@ class ForwardingWriter:
 
     def remove_document(self, doc_id: str) -> bool:
         return self.writer.remove_document.remote(doc_id).result()
+
+    def warm_up(self) -> None:
+        """Nothing to load here: the writer deployment loads its models when it starts."""
 
 
 @serve.ingress()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pressqa.config import Settings
 from pressqa.progress import LineProgress, on_terminal
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,11 @@ class Embedder:
         # The fast tokenizer is not thread-safe, and torch already uses every core for one call:
         # server threads take turns with the model (the learned reader holds this lock too).
         self.lock = threading.RLock()
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> "Embedder":
+        """The embedder the settings name (model, threads, batch size, precision, query backend, cache)."""
+        return cls(s.resolved_model_path(), s.threads, s.batch_size, s.precision, s.query_backend, s.cache_dir)
 
     @cached_property
     def model(self):

@@ -19,11 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from pressqa import __version__
+from pressqa.background import Background
 from pressqa.retrieval.dense import AnnConfig, VectorIndex
 from pressqa.retrieval.family_table import FamilyTable
 from pressqa.retrieval.feedback_table import FeedbackTable
 from pressqa.retrieval.lexical import LexicalIndex, TokenCache
-from pressqa.retrieval.lexical_worker import LexicalWorker
+from pressqa.retrieval.lexical_worker import build_lexical_files
 from pressqa.retrieval.manifest import (
     BM25_DIR,
     DENSE,
@@ -70,7 +71,7 @@ class Index:
         self._tokens = TokenCache()  # so that a rebuild tokenizes only the chunks a write added
         self._store_id = file_id(path / STORE)
         self._shares_dense = False  # a fork searches its origin's vectors until it changes them
-        self.lexical_worker: LexicalWorker | None = None  # set: BM25 is rebuilt in that process when saved
+        self.background: Background | None = None  # set: BM25 is rebuilt in that process when saved
 
     def fork(self) -> "Index":
         """The next generation, to write while this one is read: its own connection to the store (this one's
@@ -78,7 +79,7 @@ class Index:
         it changes them. Save it, then read from it instead; or close it to drop what it wrote."""
         nxt = Index(self.path, dict(self.manifest), DocumentStore(connect(self.path / STORE), self.store.dimension))
         nxt.dense, nxt.lexical, nxt._tokens, nxt._shares_dense = self.dense, self.lexical, self._tokens, True
-        nxt.lexical_worker = self.lexical_worker
+        nxt.background = self.background
         return nxt
 
     # ---- opening -------------------------------------------------------------------------
@@ -208,8 +209,9 @@ class Index:
         generation = self.generation + 1
         self.store.commit(generation)
         atomic_write(self.path / DENSE, self.dense.write)
-        if self.lexical is None and self.lexical_worker is not None:  # changed: rebuilt in the worker process
-            atomic_write_dir(self.path / BM25_DIR, lambda folder: self.lexical_worker.build(self.path / STORE, folder))
+        if self.lexical is None and self.background is not None:  # changed: rebuilt in the worker process
+            build = self.background.run
+            atomic_write_dir(self.path / BM25_DIR, lambda f: build(build_lexical_files, str(self.path / STORE), str(f)))
             self.lexical = LexicalIndex.load(self.path / BM25_DIR)
         else:
             atomic_write_dir(self.path / BM25_DIR, self._lexical().save)

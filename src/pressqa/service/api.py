@@ -2,6 +2,7 @@
 
 import datetime as dt
 import logging
+import threading
 import time
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -287,6 +288,8 @@ def resend_pending_alerts(engine: PressQA) -> None:
 @asynccontextmanager
 async def _lifespan(app: FastAPI):
     warm_up(app.state.engine)
+    if app.state.engine.settings.api_key:  # writes are on: their models load beside, not in the first write
+        threading.Thread(target=app.state.engine.writer.warm_up, daemon=True, name="pressqa-write-warm-up").start()
     resend_pending_alerts(app.state.engine)
     yield
 

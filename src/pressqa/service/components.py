@@ -63,8 +63,7 @@ class Components:
 
     @cached_property
     def embedder(self) -> Embedder:
-        s = self.settings
-        return Embedder(s.resolved_model_path(), s.threads, s.batch_size, s.precision, s.query_backend, s.cache_dir)
+        return Embedder.from_settings(self.settings)
 
     @cached_property
     def analyzer(self) -> Analyzer:

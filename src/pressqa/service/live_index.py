@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pressqa.background import shared_background
 from pressqa.config import Settings
 from pressqa.retrieval.index import Index, index_lock
-from pressqa.retrieval.lexical_worker import shared_worker
 from pressqa.retrieval.retrieve import Retriever
 
 
@@ -91,7 +91,7 @@ class LiveIndex:
     def _write(self, base: Index) -> Iterator[Index]:
         nxt = base.fork()
         # BM25's rebuild holds the interpreter lock for its whole time: in a process of its own, questions go on.
-        nxt.lexical_worker = shared_worker(self.settings.write_nice)
+        nxt.background = shared_background(self.settings.write_nice)
         try:
             yield nxt
             if not nxt.store.in_transaction:  # nothing to save (or a table that commits its own rows)

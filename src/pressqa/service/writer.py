@@ -6,8 +6,10 @@
 
 from typing import Protocol
 
+from pressqa.background import shared_background
 from pressqa.ingest.load import content_hash
-from pressqa.ingest.pipeline import add_prepared, family_rule, prepare
+from pressqa.ingest.pipeline import Prepared, add_prepared, family_rule, prepare
+from pressqa.ingest.prepare_worker import load_in, prepare_in
 from pressqa.schema import Document
 from pressqa.service.components import Components
 from pressqa.service.live_index import LiveIndex
@@ -22,9 +24,14 @@ class Writer(Protocol):
         """Drop one release and save; False when there was none with that id."""
         ...
 
+    def warm_up(self) -> None:
+        """Load what writes need, so that the first one does not wait seconds for the models."""
+        ...
+
 
 class IndexWriter:
-    """Writes to the live index of this process. The slow part (analysing and embedding) runs outside the lock."""
+    """Writes to the live index of this process. The slow part (analysing and embedding) runs outside the lock,
+    in the background process unless `background_writes` is off."""
 
     def __init__(self, components: Components, live: LiveIndex) -> None:
         self.components = components
@@ -35,14 +42,28 @@ class IndexWriter:
         with self.live.reading() as index:
             if index.store.document_hash(doc.doc_id) == doc_hash:
                 return "unchanged", index.store.document_chunk_count(doc.doc_id)
-        c = self.components
-        prepared = prepare([(doc, doc_hash, origin)], c.settings, c.embedder, c.analyzer)
+        prepared = self._prepare(doc, doc_hash, origin)
         with self.live.writing() as index:
             known = index.store.document_hash(doc.doc_id)
             if known == doc_hash:  # the same release arrived meanwhile
                 return "unchanged", index.store.document_chunk_count(doc.doc_id)
-            chunks = add_prepared(index, prepared, family_rule(c.settings))
+            chunks = add_prepared(index, prepared, family_rule(self.components.settings))
         return ("updated" if known else "added"), chunks
+
+    def warm_up(self) -> None:
+        c = self.components
+        if c.settings.background_writes:
+            load_in(shared_background(c.settings.write_nice), c.settings)
+        else:
+            c.embedder.model  # noqa: B018
+            c.analyzer.nlp  # noqa: B018
+
+    def _prepare(self, doc: Document, doc_hash: str, origin: str) -> list[Prepared]:
+        """Analysed and embedded in the background process (questions keep the CPU), or here when that is off."""
+        c = self.components
+        if c.settings.background_writes:
+            return prepare_in(shared_background(c.settings.write_nice), [(doc, doc_hash, origin)], c.settings)
+        return prepare([(doc, doc_hash, origin)], c.settings, c.embedder, c.analyzer)
 
     def remove_document(self, doc_id: str) -> bool:
         with self.live.reading() as index:
