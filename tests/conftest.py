@@ -2,14 +2,14 @@
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from pressqa.config import Settings
+from pressqa.config import Settings, get_settings
 from pressqa.ingest.pipeline import ingest
 from pressqa.service.api import create_app
 from pressqa.service.qa import PressQA
@@ -38,6 +38,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for prefix, marker in SLOW.items():
             if where.startswith(prefix):
                 item.add_marker(marker)
+
+
+@pytest.fixture()
+def env_settings(monkeypatch) -> Iterator[Callable[..., None]]:
+    """`env_settings(index_dir=…, top_k=5)` sets those `PRESSQA_*` variables for this test; the cached settings
+    are read anew then and after the test, so no other test sees them."""
+
+    def use(**values: object) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(f"PRESSQA_{name.upper()}", str(value))
+        get_settings.cache_clear()
+
+    get_settings.cache_clear()
+    yield use
+    get_settings.cache_clear()
 
 
 def make_settings(tmp: Path, **overrides) -> Settings:
@@ -160,13 +175,14 @@ def shared_data(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_weights(shared_data, models) -> Path:
     """Reader weights trained for two epochs on `shared_data`."""
-    from pressqa.training.train import gather, train
+    from pressqa.training.gather import gather
+    from pressqa.training.train import TrainingOptions, train
 
     out = shared_data / "reader.pt"
     logs = []
     data = gather(shared_data, ("qamr", "releases"), seed=1, limit=None, qamr_sample=None, log=logs.append)
     assert set(data.held) == {"qamr", "releases"}
-    best = train(data, out, models.embedder, epochs=2, seed=1, log=logs.append)
+    best = train(data, out, models.embedder, TrainingOptions(epochs=2, seed=1), logs.append)
     assert out.exists() and out.stat().st_size < 25_000_000
     assert not out.with_suffix(".checkpoint").exists()  # a finished run leaves no checkpoint
     assert any("held-out" in line for line in logs) and {"score", "at", "qamr", "releases"} <= set(best)

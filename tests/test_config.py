@@ -3,7 +3,7 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from pressqa.cli import app
-from pressqa.config import Settings, get_settings
+from pressqa.config import Settings
 
 
 @pytest.mark.parametrize(
@@ -12,6 +12,11 @@ from pressqa.config import Settings, get_settings
         ({"high_confidence": 0.6, "medium_confidence": 0.7}, "PRESSQA_HIGH_CONFIDENCE (0.6) must be at least"),
         ({"top_k": 60}, "PRESSQA_MAX_TOP_K (50) must be at least PRESSQA_TOP_K (60)"),
         ({"auto_list_answers": 30}, "PRESSQA_MAX_ANSWERS (20) must be at least PRESSQA_AUTO_LIST_ANSWERS (30)"),
+        ({"model_path": "/no/such/model", "model_name": "x"}, "PRESSQA_MODEL_PATH (/no/such/model) is not a folder"),
+        ({"model_path": "."}, "PRESSQA_MODEL_PATH is set: set PRESSQA_MODEL_NAME to that model's name too"),
+        ({"reader": "transformers"}, "PRESSQA_READER=transformers reads the model folder in PRESSQA_READER_PATH"),
+        ({"reader_path": "."}, "PRESSQA_READER_PATH is read only with PRESSQA_READER=transformers, not learned"),
+        ({"reader": "/a/model/folder"}, "Input should be 'learned', 'heuristic' or 'transformers'"),
     ],
 )
 def test_settings_that_contradict_each_other_are_refused_with_their_names(overrides, message):
@@ -19,11 +24,15 @@ def test_settings_that_contradict_each_other_are_refused_with_their_names(overri
         Settings(**overrides)
 
 
-def test_every_command_stops_with_a_message_on_settings_it_cannot_use(monkeypatch, tmp_path):
-    monkeypatch.setenv("PRESSQA_TOP_K", "60")
-    monkeypatch.setenv("PRESSQA_INDEX_DIR", str(tmp_path / "index"))
+def test_a_model_folder_named_from_the_environment_is_accepted(env_settings, tmp_path):
+    env_settings(model_path=tmp_path, model_name="my-model", reader="transformers", reader_path=tmp_path)
+    settings = Settings()
+    assert settings.resolved_model_path() == str(tmp_path) and settings.reader_path == tmp_path
+
+
+def test_every_command_stops_with_a_message_on_settings_it_cannot_use(env_settings, tmp_path):
+    env_settings(top_k=60, index_dir=tmp_path / "index")
     result = CliRunner().invoke(app, ["info"])
-    get_settings.cache_clear()
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "invalid settings" in result.output and "PRESSQA_TOP_K (60)" in result.output
 

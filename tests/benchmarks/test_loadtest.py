@@ -12,10 +12,9 @@ def test_short_load_run_has_no_errors_and_loses_no_documents(corpus_engine):
     assert result["health_ms"]["count"] > 0
 
 
-def test_a_server_at_capacity_sheds_questions_and_clients_come_back_after_retry_after(corpus_engine, monkeypatch):
+def test_a_server_at_capacity_sheds_questions_and_clients_come_back_after_retry_after(corpus_engine, env_settings):
     # One question at a time and none queued: with 6 clients some questions must be refused, and only refused.
-    monkeypatch.setenv("PRESSQA_MAX_QUESTIONS_IN_FLIGHT", "1")
-    monkeypatch.setenv("PRESSQA_MAX_QUESTIONS_WAITING", "0")
+    env_settings(max_questions_in_flight=1, max_questions_waiting=0)  # the server's environment
     asked = ["Who is the chairman of CARsgen?"]
     result = run(corpus_engine.settings.index_dir, 6, 6, 0.2, 2, log=lambda m: None, questions=asked)
     ask = result["kinds"]["ask"]

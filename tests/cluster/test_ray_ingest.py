@@ -132,16 +132,13 @@ def test_a_worker_killed_mid_ingest_leaves_a_loadable_index_and_a_rerun_complete
         index.close()
 
 
-def test_ingest_to_an_address_where_no_cluster_answers_fails_at_once_with_a_message(tmp_path, monkeypatch):
+def test_ingest_to_an_address_where_no_cluster_answers_fails_at_once_with_a_message(tmp_path, env_settings):
     from typer.testing import CliRunner
 
     from pressqa.cli import app
-    from pressqa.config import get_settings
 
-    monkeypatch.setenv("PRESSQA_INDEX_DIR", str(tmp_path / "index"))
-    get_settings.cache_clear()
+    env_settings(index_dir=tmp_path / "index")
     result = CliRunner().invoke(app, ["ingest", str(CORPUS), "--ray", "127.0.0.1:1"])
-    get_settings.cache_clear()
     assert result.exit_code == 1 and "cannot reach the Ray cluster at 127.0.0.1:1" in result.output
     assert not (tmp_path / "index" / "manifest.json").exists()  # nothing was written
 
@@ -160,19 +157,16 @@ def test_plain_ingest_never_imports_ray(tmp_path):
     assert out.stdout.strip().endswith("no ray"), out.stdout + out.stderr
 
 
-def test_eval_builds_its_corpus_index_on_ray(cluster, tmp_path, monkeypatch):
+def test_eval_builds_its_corpus_index_on_ray(cluster, tmp_path, env_settings):
     from typer.testing import CliRunner
 
     from pressqa.cli import app
-    from pressqa.config import get_settings
 
     questions = tmp_path / "q.jsonl"
     questions.write_text(json.dumps({"id": "1", "question": "When did CT041 receive RMAT?", "answers": []}) + "\n")
-    monkeypatch.setenv("PRESSQA_CACHE_DIR", str(tmp_path / "cache"))
-    get_settings.cache_clear()
+    env_settings(cache_dir=tmp_path / "cache")
     args = ["eval", str(questions), "--corpus", str(CORPUS), "--ray", cluster.address, "--out", str(tmp_path / "out")]
     result = CliRunner().invoke(app, args)
-    get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     built = list((tmp_path / "cache" / "eval-indexes").glob("*/complete.json"))
     assert len(built) == 1 and json.loads(built[0].read_text())["documents"] == 3

@@ -4,7 +4,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pressqa.cli import app
-from pressqa.config import Settings, get_settings
+from pressqa.config import Settings
 from pressqa.evaluation.corpus_index import CorpusError, corpus_key, dated_releases
 
 RELEASES = [
@@ -68,14 +68,11 @@ def _write(folder, releases=RELEASES):
 
 
 @pytest.fixture()
-def corpus_env(tmp_path, monkeypatch):
+def corpus_env(tmp_path, monkeypatch, env_settings):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PRESSQA_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("PRESSQA_INDEX_DIR", str(tmp_path / "index"))
+    env_settings(cache_dir=tmp_path / "cache", index_dir=tmp_path / "index")
     (tmp_path / "q.jsonl").write_text("\n".join(json.dumps(q) for q in QUESTIONS) + "\n")
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
+    return tmp_path
 
 
 def test_corpus_key_follows_content_and_settings(tmp_path):

@@ -4,7 +4,6 @@ import pytest
 from typer.testing import CliRunner
 
 from pressqa.cli import app
-from pressqa.config import get_settings
 from pressqa.evaluation.evaluate import (
     EvalInputError,
     Record,
@@ -151,13 +150,12 @@ def test_evaluate_on_the_corpus(corpus_engine):
     assert result.summary()["questions"] == 3
 
 
-def test_eval_command_on_a_squad_file_writes_json_and_report(tmp_path, monkeypatch):
+def test_eval_command_on_a_squad_file_writes_json_and_report(tmp_path, monkeypatch, env_settings):
     path = tmp_path / "s.json"
     path.write_text(json.dumps(SQUAD))
     monkeypatch.chdir(tmp_path)
-    get_settings.cache_clear()
+    env_settings()
     result = CliRunner().invoke(app, ["eval", "--squad", str(path), "--out", "out", "--calibrate"])
-    get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     data = json.loads(next((tmp_path / "out").glob("*.json")).read_text())
     assert data["summary"]["questions"] == 3 and data["summary"]["answerable"] == 2

@@ -5,7 +5,6 @@ import pytest
 from typer.testing import CliRunner
 
 from pressqa.cli import app
-from pressqa.config import get_settings
 from pressqa.evaluation.evaluate import EvalResult
 from pressqa.evaluation.suite import (
     KINDS,
@@ -87,13 +86,10 @@ def test_kind_figures_count_abstentions_near_misses_and_wrong_types():
 
 
 @pytest.fixture()
-def suite_env(tmp_path, monkeypatch):
+def suite_env(tmp_path, monkeypatch, env_settings):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PRESSQA_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("PRESSQA_INDEX_DIR", str(tmp_path / "index"))
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
+    env_settings(cache_dir=tmp_path / "cache", index_dir=tmp_path / "index")
+    return tmp_path
 
 
 def test_eval_suite_prints_each_kind_and_the_mean(suite_env, shared_data):

@@ -55,8 +55,8 @@ def doc_state(index_dir: Path) -> dict[str, str]:
     index = Index.load(index_dir, "all-MiniLM-L6-v2", 384)
     try:
         chunks = index.store.chunk_count()
-        assert index.dense.ntotal == chunks and len(index.lexical.ids) == chunks
-        assert set(index.store.chunk_ids()) == {int(i) for i in index.lexical.ids}
+        assert index.derived.dense.ntotal == chunks and len(index.derived.lexical.ids) == chunks
+        assert set(index.store.chunk_ids()) == {int(i) for i in index.derived.lexical.ids}
         return {d.doc_id: index.store.document(d.doc_id).text for d in index.store.documents()}
     finally:
         index.close()

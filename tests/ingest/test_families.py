@@ -212,24 +212,19 @@ def test_an_index_without_families_is_grouped_at_the_next_ingest(family_engine, 
     index.close()
 
 
-def test_cli_ask_and_info_show_the_family(family_engine, monkeypatch):
+def test_cli_ask_and_info_show_the_family(family_engine, env_settings):
     from typer.testing import CliRunner
 
     from pressqa.cli import app
-    from pressqa.config import get_settings
 
-    monkeypatch.setenv("PRESSQA_INDEX_DIR", str(family_engine.settings.index_dir))
-    get_settings.cache_clear()
-    try:
-        result = CliRunner().invoke(app, ["ask", QUESTION])
-        assert result.exit_code == 0
-        lines = {line.strip() for line in result.stdout.splitlines() if "also published by" in line}
-        urls = {"https://wire.example/releases/moderna-carsgen", "https://biotech.example/n/1"}
-        assert lines and {line.removeprefix("also published by: ") for line in lines} <= urls  # the other copy
-        info = json.loads(CliRunner().invoke(app, ["info"]).stdout)
-        assert info["shared_families"] == {"families": 1, "releases": 2}
-    finally:
-        get_settings.cache_clear()
+    env_settings(index_dir=family_engine.settings.index_dir)
+    result = CliRunner().invoke(app, ["ask", QUESTION])
+    assert result.exit_code == 0
+    lines = {line.strip() for line in result.stdout.splitlines() if "also published by" in line}
+    urls = {"https://wire.example/releases/moderna-carsgen", "https://biotech.example/n/1"}
+    assert lines and {line.removeprefix("also published by: ") for line in lines} <= urls  # the other copy
+    info = json.loads(CliRunner().invoke(app, ["info"]).stdout)
+    assert info["shared_families"] == {"families": 1, "releases": 2}
 
 
 def test_a_passage_only_one_copy_has_is_never_hidden(tmp_path, models):

@@ -7,7 +7,6 @@ import pytest
 from typer.testing import CliRunner
 
 from pressqa.cli import app
-from pressqa.config import get_settings
 from pressqa.ingest.feeds import FeedStore, poll_feeds
 from pressqa.ingest.fetch import Fetcher
 
@@ -88,11 +87,9 @@ def wire():
 
 
 @pytest.fixture()
-def cli(tmp_path, monkeypatch):
-    monkeypatch.setenv("PRESSQA_INDEX_DIR", str(tmp_path / "index"))
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
+def cli(tmp_path, env_settings):
+    env_settings(index_dir=tmp_path / "index")
+    return tmp_path
 
 
 @pytest.mark.parametrize("feed", ["/rss.xml", "/atom.xml"])
@@ -152,13 +149,11 @@ def test_watch_without_anything_to_watch_says_so(cli):
     assert result.exit_code == 1 and "nothing to watch" in result.output
 
 
-def test_watch_once_indexes_the_configured_feeds_and_folders(wire, cli, monkeypatch):
+def test_watch_once_indexes_the_configured_feeds_and_folders(wire, cli, env_settings):
     folder = cli / "releases"
     folder.mkdir()
     (folder / "a.txt").write_text("Acme Corp. appointed Jane Roe as chief executive on May 5, 2022.")
-    monkeypatch.setenv("PRESSQA_WATCH_FEEDS", f'["{wire}/atom.xml"]')
-    monkeypatch.setenv("PRESSQA_WATCH_FOLDERS", f'["{folder}"]')
-    get_settings.cache_clear()
+    env_settings(watch_feeds=f'["{wire}/atom.xml"]', watch_folders=f'["{folder}"]')
     result = CliRunner().invoke(app, ["watch", "--once"])
     assert result.exit_code == 0, result.output
     assert "1 added" in result.output and "2 new item(s) indexed" in result.output

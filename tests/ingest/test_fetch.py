@@ -9,7 +9,6 @@ import pytest
 from typer.testing import CliRunner
 
 from pressqa.cli import app
-from pressqa.config import get_settings
 from pressqa.ingest.fetch import USER_AGENT, Fetcher, FetchError, public_address
 from tests.ingest.test_pdf import PARAGRAPH_TWO, make_pdf
 
@@ -117,17 +116,13 @@ def test_only_http_and_https(fetcher):
         fetcher.documents("file:///etc/passwd")
 
 
-def test_ingest_takes_urls_reports_failures_by_url_and_refetches_as_unchanged(site, tmp_path, monkeypatch):
-    monkeypatch.setenv("PRESSQA_INDEX_DIR", str(tmp_path / "index"))
-    get_settings.cache_clear()
-    try:
-        first = CliRunner().invoke(app, ["ingest", f"{site}/news/release.html", f"{site}/missing"])
-        assert first.exit_code == 1  # one URL failed: reported, the other indexed
-        assert f"skipped {site}/missing: HTTP 404" in first.output and "1 added" in first.output
-        again = CliRunner().invoke(app, ["ingest", f"{site}/go"])
-        assert again.exit_code == 0 and "0 added, 0 updated, 0 removed, 1 unchanged" in again.output
-    finally:
-        get_settings.cache_clear()
+def test_ingest_takes_urls_reports_failures_by_url_and_refetches_as_unchanged(site, tmp_path, env_settings):
+    env_settings(index_dir=tmp_path / "index")
+    first = CliRunner().invoke(app, ["ingest", f"{site}/news/release.html", f"{site}/missing"])
+    assert first.exit_code == 1  # one URL failed: reported, the other indexed
+    assert f"skipped {site}/missing: HTTP 404" in first.output and "1 added" in first.output
+    again = CliRunner().invoke(app, ["ingest", f"{site}/go"])
+    assert again.exit_code == 0 and "0 added, 0 updated, 0 removed, 1 unchanged" in again.output
 
 
 @pytest.fixture()

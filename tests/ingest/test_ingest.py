@@ -49,7 +49,7 @@ def test_incremental_ingest_embeds_only_what_changed(tmp_settings, models):
 
     index = Index.load(tmp_settings.index_dir)
     assert {d.doc_id for d in index.store.documents()} == {p.name for p in CORPUS.glob("*.txt")}
-    assert index.dense.ntotal == index.store.chunk_count()
+    assert index.derived.dense.ntotal == index.store.chunk_count()
     renewed = index.store.document("002_0a94835ec6db6944.txt")
     assert renewed.text.endswith("The alliance was renewed in 2024.")
 

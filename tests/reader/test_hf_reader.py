@@ -52,13 +52,16 @@ def test_reader_is_chosen_by_setting(tiny_qa_model, models):
 
     assert isinstance(make_reader(Settings(reader="heuristic"), models.embedder), HeuristicReader)
     assert isinstance(make_reader(Settings(reader="learned"), models.embedder), LearnedReader)
-    assert isinstance(make_reader(Settings(reader=tiny_qa_model), models.embedder), TransformersReader)
+    chosen = Settings(reader="transformers", reader_path=tiny_qa_model)
+    assert isinstance(make_reader(chosen, models.embedder), TransformersReader)
 
 
 def test_transformers_reader_plugs_into_the_engine(corpus_engine, tiny_qa_model):
     from pressqa.service.qa import PressQA
 
-    settings = corpus_engine.settings.model_copy(update={"reader": tiny_qa_model, "no_answer_threshold": 0.0})
+    settings = corpus_engine.settings.model_copy(
+        update={"reader": "transformers", "reader_path": tiny_qa_model, "no_answer_threshold": 0.0}
+    )
     engine = PressQA(settings)
     engine.embedder = corpus_engine.embedder  # the index loads from the same folder
     result = engine.ask("When did CT041 receive RMAT?")

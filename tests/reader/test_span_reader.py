@@ -2,21 +2,17 @@ import torch
 
 from pressqa.reader.heuristic import ScoredSentence
 from pressqa.reader.question import analyze_question
-from pressqa.reader.span_reader import (
-    N_FEATURES,
-    LearnedReader,
-    _context,
+from pressqa.reader.span_decoding import best_spans, snap_to_words
+from pressqa.reader.span_features import N_FEATURES, featurize, question_type
+from pressqa.reader.span_model import (
     attention_bias,
-    best_spans,
-    featurize,
     lower_states,
     new_span_model,
     pack_state,
     packed_states,
-    question_type,
-    snap_to_words,
     unpack_state,
 )
+from pressqa.reader.span_reader import LearnedReader, _context
 from pressqa.schema import Chunk, Span
 
 

@@ -95,11 +95,13 @@ def test_index_switches_to_approximate_and_back_and_deletes_on_both(tmp_path, ki
     assert index.manifest["dense"] == "flat"
     add_fake_documents(index, vectors)
     index.save()
-    assert index.manifest["dense"] == ("hnsw32-fp16" if kind == "hnsw" else "ivf154") and index.dense.approximate
+    assert (
+        index.manifest["dense"] == ("hnsw32-fp16" if kind == "hnsw" else "ivf154") and index.derived.dense.approximate
+    )
     index.close()
 
     index = Index.load(tmp_path, "fake", DIM)
-    assert index.dense.approximate and index.dense.ntotal == 1500
+    assert index.derived.dense.approximate and index.derived.dense.ntotal == 1500
     top = index.search_dense(vectors[42], 5)
     assert index.store.chunks([top[0][0]])[top[0][0]][0].doc_id == "doc4"
     gone = {f"doc{d}" for d in range(0, 40)}
@@ -107,10 +109,10 @@ def test_index_switches_to_approximate_and_back_and_deletes_on_both(tmp_path, ki
     index.save()
     index.close()
     index = Index.load(tmp_path, "fake", DIM)  # deletions survive a reload
-    assert index.dense.approximate and index.dense.ntotal == 1100 == index.store.chunk_count()
+    assert index.derived.dense.approximate and index.derived.dense.ntotal == 1100 == index.store.chunk_count()
     hits = index.search_dense(vectors[42], 50)
     assert len(hits) == 50 and not {index.store.chunks([i])[i][0].doc_id for i, _ in hits} & gone
     assert index.remove([f"doc{d}" for d in range(40, 110)]) == 70  # 400 left: below half, back to exact
     index.save()
-    assert index.manifest["dense"] == "flat" and index.dense.ntotal == 400 == index.store.chunk_count()
+    assert index.manifest["dense"] == "flat" and index.derived.dense.ntotal == 400 == index.store.chunk_count()
     index.close()

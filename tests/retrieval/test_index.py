@@ -87,7 +87,7 @@ def test_damaged_vector_or_bm25_files_are_rebuilt_from_the_store(built, models, 
     chunks = after.store.chunk_count()
     after.close()
     again = Index.load(built.index_dir)
-    assert again.dense.ntotal == len(again.lexical.ids) == chunks  # the repair was saved
+    assert again.derived.dense.ntotal == len(again.derived.lexical.ids) == chunks  # the repair was saved
 
 
 def test_removed_documents_leave_no_vectors_or_bm25_hits(built, models):

@@ -96,20 +96,20 @@ def test_a_follow_up_is_answered_as_it_was_understood(client):
     [
         ({"question": ""}, "empty"),
         ({"question": "   \n "}, "empty"),
-        ({"question": "x" * 1001}, "longer than 1000"),
+        ({"question": "x" * 1001}, "at most 1000 characters"),
         ({"question": "When\x00 did"}, "control characters"),
         ({"question": 42}, "string"),
         ({}, "question"),
         ({"question": "ok?", "top_k": 0}, "top_k"),
-        ({"question": "ok?", "top_k": 500}, "at most 50"),
+        ({"question": "ok?", "top_k": 500}, "less than or equal to 50"),
         ({"question": "ok?", "mode": "magic"}, "mode"),
-        ({"question": "ok?", "answers": 0}, "between 1 and 20"),
-        ({"question": "ok?", "answers": 21}, "between 1 and 20"),
+        ({"question": "ok?", "answers": 0}, "greater than or equal to 1"),
+        ({"question": "ok?", "answers": 21}, "less than or equal to 20"),
         ({"question": "ok?", "answers": "many"}, "answers"),
         ({"question": "ok?", "order": "alphabetical"}, "order"),
         ({"question": "ok?", "context": {}}, "context.question"),
         ({"question": "ok?", "context": {"question": " "}}, "empty"),
-        ({"question": "ok?", "context": {"question": "x" * 1001}}, "longer than 1000"),
+        ({"question": "ok?", "context": {"question": "x" * 1001}}, "context.question: String should have at most 1000"),
         ({"question": "ok?", "context": {"question": "ok?", "doc_id": "../etc"}}, "plain name"),
         ({"question": "ok?", "context": {"question": "ok?", "answer": "x" * 301}}, "answer"),
         ({"question": "ok?", "context": {"question": "ok?", "said": "x"}}, "said"),
@@ -144,6 +144,24 @@ def test_health_and_openapi(client):
     assert health["chunks"] > 3
     assert client.get("/openapi.json").json()["paths"]["/ask"]["post"]
     assert client.get("/docs").status_code == 200
+
+
+def test_an_app_checks_requests_by_its_own_limits_and_documents_them(corpus_engine):
+    settings = corpus_engine.settings.model_copy(update={"max_top_k": 3, "max_question_chars": 40, "max_answers": 4})
+    engine = PressQA(settings)
+    engine.embedder = corpus_engine.embedder
+    app = create_app(settings, engine)  # no lifespan: the routes are checked before any model loads
+    client = TestClient(app)
+    assert "less than or equal to 3" in client.post("/ask", json={"question": "ok?", "top_k": 4}).json()["detail"]
+    assert "at most 40 characters" in client.post("/ask", json={"question": "x" * 41}).json()["detail"]
+    assert "less than or equal to 4" in client.post("/ask", json={"question": "ok?", "answers": 5}).json()["detail"]
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    ask = schemas["AskRequest"]["properties"]
+    assert ask["question"]["maxLength"] == 40 and ask["top_k"]["anyOf"][0]["maximum"] == 3
+    assert ask["answers"]["anyOf"][0]["maximum"] == 4
+    assert schemas["WatchIn"]["properties"]["question"]["maxLength"] == 40
+    assert schemas["ContextIn"]["properties"]["question"]["maxLength"] == 40
+    engine.close()
 
 
 def test_no_index_gives_503_with_the_command(tmp_settings, models):

@@ -65,13 +65,13 @@ def test_questions_are_answered_from_the_last_generation_while_a_write_saves_the
         assert during is not None and during.text == before.text and during.doc_id == before.doc_id
         with engine.reading() as index:  # the store as it was: what the vector and BM25 indexes hold
             assert index.store.document_count() == releases and index.store.document(NEW.doc_id) is None
-            assert index.dense.ntotal == index.store.chunk_count()
+            assert index.derived.dense.ntotal == index.store.chunk_count()
     finally:
         release.set()
         writer.join(60)
     with engine.reading() as index:  # the next generation, once saved
         assert index.store.document_count() == releases + 1 and index.store.document(NEW.doc_id) is not None
-        assert index.dense.ntotal == index.store.chunk_count()
+        assert index.derived.dense.ntotal == index.store.chunk_count()
     after = engine.ask("Who did Halcyon Therapeutics appoint as Chief Financial Officer?").answer
     assert after is not None and after.text == "Mara Quint"
 
@@ -99,4 +99,4 @@ def test_a_write_by_another_process_is_read_at_the_next_question(engine):
     assert other.add_document(NEW)[0] == "added"
     other.close()
     with engine.reading() as index:
-        assert index.store.document_count() == releases + 1 and index.dense.ntotal == index.store.chunk_count()
+        assert index.store.document_count() == releases + 1 and index.derived.dense.ntotal == index.store.chunk_count()

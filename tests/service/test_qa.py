@@ -29,7 +29,7 @@ def test_ask_lists_the_cited_passage_first(corpus_engine):
 
 def test_answer_scores_are_calibrated_probabilities_with_a_band(corpus_engine, tmp_path):
     from pressqa.reader.calibration import Calibration, file_sha256
-    from pressqa.reader.span_reader import default_weights
+    from pressqa.reader.span_model import default_weights
     from pressqa.service.qa import PressQA
 
     question = "When did CT041 receive RMAT?"

@@ -7,7 +7,6 @@ import pytest
 from typer.testing import CliRunner
 
 from pressqa.cli import app
-from pressqa.config import get_settings
 from tests.conftest import CORPUS, writable_client
 
 KEY = "test-key-0123456789"
@@ -94,12 +93,9 @@ def test_saved_questions_are_writes_and_bad_input_is_a_clear_error(writer):
     assert writer.get("/watches").json() == []
 
 
-def test_the_cli_saves_questions_and_ingest_reports_their_hits(tmp_path, monkeypatch, request):
+def test_the_cli_saves_questions_and_ingest_reports_their_hits(tmp_path, env_settings):
     shutil.copytree(CORPUS, tmp_path / "corpus")
-    monkeypatch.setenv("PRESSQA_INDEX_DIR", str(tmp_path / "index"))
-    monkeypatch.setenv("PRESSQA_CORPUS_DIR", str(tmp_path / "corpus"))
-    get_settings.cache_clear()
-    request.addfinalizer(get_settings.cache_clear)
+    env_settings(index_dir=tmp_path / "index", corpus_dir=tmp_path / "corpus")
     runner = CliRunner()
     assert runner.invoke(app, ["ingest"]).exit_code == 0
     assert runner.invoke(app, ["watches", "add", CFO]).exit_code == 0

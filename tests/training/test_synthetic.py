@@ -2,8 +2,8 @@ import json
 
 import pytest
 
+from pressqa.training.gather import gather
 from pressqa.training.synthetic import agreed_by_reader, eligible_releases, generate, sentence_questions
-from pressqa.training.train import gather
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,13 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from pressqa.reader.span_reader import load_model
+from pressqa.reader.span_model import load_model
 from pressqa.schema import Span
 from pressqa.training.data import Example, build_examples, name_swapped, period_swapped, read_release_qa
+from pressqa.training.encoding import length_batches
+from pressqa.training.gather import gather
 from pressqa.training.qamr import Sentence
-from pressqa.training.train import gather, length_batches, train, widened
+from pressqa.training.train import TrainingOptions, train, widened
 from tests.training.shared_data import RELEASE_QUESTIONS, RELEASES
 
 
@@ -111,10 +113,10 @@ def test_training_resumes_after_its_last_finished_epoch(shared_data, models, tmp
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        train(data, out, models.embedder, epochs=3, seed=2, tuned=1, log=stop_in_epoch_two)
+        train(data, out, models.embedder, TrainingOptions(epochs=3, seed=2, tuned_layers=1), stop_in_epoch_two)
     assert out.with_suffix(".checkpoint").exists()
     logs = []
-    best = train(data, out, models.embedder, epochs=3, seed=2, tuned=1, log=logs.append)
+    best = train(data, out, models.embedder, TrainingOptions(epochs=3, seed=2, tuned_layers=1), logs.append)
     assert any("resuming in epoch 2 after batch 0" in line for line in logs)
     assert not any(line.startswith("epoch 1:") for line in logs) and any(line.startswith("epoch 3:") for line in logs)
     assert best["at"] in ("epoch 1", "epoch 2", "epoch 3") and not out.with_suffix(".checkpoint").exists()
@@ -134,12 +136,12 @@ def test_training_resumes_mid_epoch_from_a_timed_checkpoint(shared_data, models,
         if sum("checkpoint in epoch 1" in x for x in seen) == 2:
             raise KeyboardInterrupt
 
-    kwargs = {"epochs": 1, "seed": 2, "tuned": 1, "batch_size": 4, "checkpoint_minutes": 0.0}
+    options = TrainingOptions(epochs=1, seed=2, tuned_layers=1, batch_size=4, checkpoint_minutes=0.0)
     with pytest.raises(KeyboardInterrupt):
-        train(data, out, models.embedder, log=stop_at_second_checkpoint, **kwargs)
+        train(data, out, models.embedder, options, stop_at_second_checkpoint)
     # Interrupted while logging the second checkpoint's figures: the first checkpoint (after batch 1) is the last
     logs = []
-    train(data, out, models.embedder, log=logs.append, **kwargs)
+    train(data, out, models.embedder, options, logs.append)
     assert "resuming in epoch 1 after batch 1" in "\n".join(logs)
     points = [line.split(":")[0] for line in logs if line.startswith("checkpoint")]
     assert points[0].startswith("checkpoint in epoch 1 after batch 2/")  # batch 1 is not done twice
@@ -160,7 +162,8 @@ def test_training_widens_a_model_to_the_whole_encoder(tiny_weights, shared_data,
 
     data = gather(shared_data, ("releases",), seed=2, limit=None, qamr_sample=None, log=lambda _: None)
     out = tmp_path / "whole.pt"
-    train(data, out, models.embedder, epochs=1, seed=2, tuned=6, init=tiny_weights, log=lambda _: None)
+    options = TrainingOptions(epochs=1, seed=2, tuned_layers=6, init=tiny_weights)
+    train(data, out, models.embedder, options, lambda _: None)
     assert len(load_model(encoder, out).layers) == 6 == torch.load(out, weights_only=True)["tuned_layers"]
     curve = json.loads(out.with_suffix(".curve.json").read_text())
     assert [p["at"] for p in curve] == ["start", "epoch 1"] and curve[0]["examples"] == 0

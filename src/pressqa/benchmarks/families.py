@@ -338,7 +338,7 @@ def ingest_throughput(releases: Path, count: int, settings, embedder, analyzer, 
 
 
 def run(releases: Path, count: int, settings, log: Callable[[str], None]) -> dict:
-    """Every figure of `pressqa bench --families`: the rule on labelled pairs, then ingest with and without."""
+    """Every figure of `pressqa bench families`: the rule on labelled pairs, then ingest with and without."""
     from pressqa.ingest.pipeline import family_rule
     from pressqa.service.qa import PressQA
 

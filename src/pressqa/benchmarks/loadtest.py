@@ -1,5 +1,6 @@
 """Load test: concurrent clients mixing /ask with document writes against a real server on 127.0.0.1."""
 
+import contextlib
 import os
 import random
 import shutil
@@ -141,9 +142,28 @@ def client_loop(
 
 
 def rss_mb(pid: int) -> tuple[float, float]:
-    """(current, peak) resident memory of a process in MB, from /proc."""
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+    """(current, peak) resident memory in MB of a process and its children (the server's background worker counts:
+    it holds its own copy of the models), from /proc."""
+    current = peak = 0.0
+    for member in [pid, *_children(pid)]:
+        try:
+            lines = Path(f"/proc/{member}/status").read_text().splitlines()
+        except OSError:  # gone meanwhile
+            continue
+        fields = dict(line.split(":", 1) for line in lines if ":" in line)
+        if "VmRSS" in fields:
+            current += int(fields["VmRSS"].split()[0]) / 1024
+            peak += int(fields["VmHWM"].split()[0]) / 1024
+    return current, peak
+
+
+def _children(pid: int) -> list[int]:
+    """Direct children, whichever of the process's threads started them."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            found += [int(c) for c in task.read_text().split()]
+    return found
 
 
 def free_port() -> int:

@@ -1,4 +1,4 @@
-"""The reader's accuracy against its time for a few settings (`pressqa bench --reader`), so a user can pick.
+"""The reader's accuracy against its time for a few settings (`pressqa bench reader`), so a user can pick.
 
 Each setting asks the same question set over the same index, one question at a time as a user would, and
 reports answerable EM/F1, the abstentions on both sides and the reader's median and p95 time. The settings

@@ -127,7 +127,7 @@ def print_bench(result: dict, console: Console | None = None) -> None:
 
 
 def print_extraction(result: dict, source: str, echo=print) -> None:
-    """`pressqa bench --extraction`: text F1, title and date per page template, beside the whole-text baseline."""
+    """`pressqa bench extraction`: text F1, title and date per page template, beside the whole-text baseline."""
     echo(
         f"{result['pages']} pages from {source}: text token F1 mean {result['text_f1_mean']:.3f} "
         f"(lowest {result['text_f1_min']:.3f}); title right {result['title_right']:.1%}, "
@@ -151,7 +151,7 @@ FAMILY_SETS = (
 
 
 def print_families(result: dict, echo=print) -> None:
-    """`pressqa bench --families`: the sweep, precision and recall per pair set, ingest with and without."""
+    """`pressqa bench families`: the sweep, precision and recall per pair set, ingest with and without."""
     echo("sweep on the selection pairs (seed 1): threshold, days, fact changes allowed → precision / recall")
     for row in result["sweep_seed_1"]:
         days = "no date test" if row["max_days"] is None else f"≤{row['max_days']} days"
@@ -173,7 +173,7 @@ def print_families(result: dict, echo=print) -> None:
 
 
 def print_reader_settings(result: dict, console: Console | None = None) -> None:
-    """`pressqa bench --reader`: each setting's accuracy beside its time."""
+    """`pressqa bench reader`: each setting's accuracy beside its time."""
     table = Table(title=f"Reader settings on {result['questions']}")
     columns = ("setting", "answerable EM / F1", "answerable abstained", "unanswerable abstained", "reader ms p50 / p95")
     for column in columns:

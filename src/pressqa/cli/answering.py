@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from pressqa.cli.app import Ray, app, engine_for, fail, ray_connect, readable
+from pressqa.cli.app import Ray, app, engine_for, fail, ray_connect, readable, show
 from pressqa.config import get_settings
 from pressqa.retrieval.index import IndexNotReady
 
@@ -37,10 +37,10 @@ def ask(
     recent: Annotated[bool, typer.Option(help="The newest release's answer among those that clear.")] = False,
 ) -> None:
     """Answer a question from the indexed releases, with cited passages."""
-    from pressqa.service import conversation
-    from pressqa.service.api_models import AskRequest
-    from pressqa.service.api_responses import asked_response
+    from pressqa.service.answering import answer
     from pressqa.service.console import answer_lines
+    from pressqa.service.export import answers_csv
+    from pressqa.service.request_limits import RequestModels
 
     if answers != "auto" and not answers.isdigit():
         fail(f"invalid request: --answers takes a number or 'auto', not {answers!r}", 2)
@@ -50,7 +50,7 @@ def ask(
         context = turn if previous is not None else None
         filters = {"source": source, "names": name} if source or name else None
         prefer = "recent" if recent else "confidence"
-        request = AskRequest(
+        request = RequestModels.for_settings(get_settings()).ask(
             question=question,
             top_k=top_k,
             mode=mode,
@@ -64,20 +64,11 @@ def ask(
         fail(f"invalid request: {readable(exc)}", 2)
     engine = engine_for()
     try:
-        asked = conversation.ask(engine, request.to_request(), request.turn(), request.answer_count)
+        response = answer(engine, request)
     except IndexNotReady as exc:
         fail(str(exc))
-    response = asked_response(asked, request.question)
-    if as_csv:
-        from pressqa.service.export import answers_csv
-
-        typer.echo(answers_csv(engine, request.question, response), nl=False)
-        return
-    if as_json:
-        typer.echo(response.model_dump_json(indent=2))
-        return
-    for line, bold in answer_lines(response):
-        typer.secho(line, bold=True) if bold else typer.echo(line)
+    csv_text = lambda: answers_csv(engine, request.question, response)  # noqa: E731
+    show(as_json, as_csv, lambda: response.model_dump_json(indent=2), csv_text, lambda: answer_lines(response))
 
 
 @app.command()
@@ -93,14 +84,14 @@ def timeline(
     """The releases that mention NAME, newest first, each with the sentence that says what happened."""
     import datetime as dt
 
-    from pressqa.service.api_responses import timeline_response
+    from pressqa.service.answering import entity_name, timeline_page
     from pressqa.service.console import timeline_lines
-    from pressqa.service.timeline import describe
-    from pressqa.service.timeline import timeline as entity_timeline
+    from pressqa.service.export import timeline_csv
 
-    name = " ".join(name.split())
-    if not name or not name.isprintable():
-        fail("give the name of a company, product or person", 2)
+    try:
+        name = entity_name(name)
+    except ValueError as exc:
+        fail(str(exc), 2)
     try:
         start, end = (dt.date.fromisoformat(d).isoformat() if d else None for d in (date_from, date_to))
     except ValueError as exc:
@@ -108,22 +99,11 @@ def timeline(
     if start and end and start > end:
         fail("--from must not be after --to", 2)
     try:
-        with engine_for().reading() as index:
-            entries = entity_timeline(index, name, start, end)
-            page = describe(index, entries[offset : offset + limit], name)
+        response = timeline_page(engine_for(), name, (start, end), offset, limit)
     except IndexNotReady as exc:
         fail(str(exc))
-    response = timeline_response(name, page, len(entries), offset, limit)
-    if as_csv:
-        from pressqa.service.export import timeline_csv
-
-        typer.echo(timeline_csv(response), nl=False)
-        return
-    if as_json:
-        typer.echo(response.model_dump_json(indent=2))
-        return
-    for line, bold in timeline_lines(response):
-        typer.secho(line, bold=True) if bold else typer.echo(line)
+    json_text = lambda: response.model_dump_json(indent=2)  # noqa: E731
+    show(as_json, as_csv, json_text, lambda: timeline_csv(response), lambda: timeline_lines(response))
 
 
 @app.command()

@@ -1,6 +1,7 @@
 """The `pressqa` app and what its commands share: failing with a message, the Ray checks, printing a report."""
 
 import sys
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
@@ -99,3 +100,20 @@ def engine_for(settings=None):
     from pressqa.service.qa import PressQA
 
     return PressQA(settings or get_settings())
+
+
+def show(
+    as_json: bool,
+    as_csv: bool,
+    json_text: Callable[[], str],
+    csv_text: Callable[[], str],
+    lines: Callable[[], Iterable[tuple[str, bool]]],
+) -> None:
+    """A result as the API's JSON body, as its CSV, or as lines for a person (bold where marked)."""
+    if as_csv:
+        typer.echo(csv_text(), nl=False)
+    elif as_json:
+        typer.echo(json_text())
+    else:
+        for line, bold in lines():
+            typer.secho(line, bold=True) if bold else typer.echo(line)

@@ -88,65 +88,98 @@ def questions_to_ask(path: Path) -> list[str]:
         fail(str(exc))
 
 
-@app.command()
+bench_app = typer.Typer(
+    help="Time the query path, ingest, FAISS at scale and memory (no subcommand), or one subject's figures.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.add_typer(bench_app, name="bench")
+Releases = Annotated[Path, typer.Option("--releases", help="Releases (JSONL) the figures are measured on.")]
+
+
+@bench_app.callback()
 def bench(
+    context: typer.Context,
     large: Annotated[bool, typer.Option(help="Also 1M vectors and a 100k-chunk index (much slower).")] = False,
     questions: Annotated[Path, typer.Option(help="Questions to time (project JSONL).")] = Path("eval/questions.jsonl"),
     repeats: Annotated[int, typer.Option(min=1, help="Times each question is asked.")] = 4,
     releases: Annotated[int, typer.Option(min=3, help="Synthetic releases for the ingest figure.")] = 60,
     out: Out = Path("eval/results"),
-    cluster: Annotated[bool, typer.Option(help="Only the scale-out figures (Ray ingest and serving).")] = False,
-    cluster_releases: Annotated[Path, typer.Option(help="Releases (JSONL) for the focused runs.")] = DOJ_RELEASES,
-    cluster_count: Annotated[int, typer.Option(min=3, help="Releases taken for --cluster (all with --large).")] = 300,
-    extraction: Annotated[bool, typer.Option(help="Only the page-extraction figures.")] = False,
-    extraction_count: Annotated[int, typer.Option(min=3, help="Pages built for --extraction.")] = 60,
-    families: Annotated[bool, typer.Option(help="Only the release-family figures.")] = False,
-    families_count: Annotated[int, typer.Option(min=3, help="Releases each pair set is built from.")] = 400,
-    reader: Annotated[bool, typer.Option(help="Only the reader's accuracy against its time, per setting.")] = False,
-    corpus: Annotated[
-        list[Path] | None, typer.Option(help="With --reader: releases (JSONL or folders) to ask --questions over.")
-    ] = None,
 ) -> None:
     """Time the query path, ingest, FAISS at scale and memory, each next to its baseline in the same run."""
-    from pressqa.benchmarks import report
-
-    settings = get_settings()
-    if reader:
-        _reader_bench(settings, questions, corpus, out)
+    if context.invoked_subcommand is not None:
         return
-    if cluster or extraction or families:
-        require_file(cluster_releases, "releases (give --cluster-releases FILE.jsonl)")
-    if cluster:
-        require_ray("--cluster")
-        from pressqa.benchmarks.cluster import cluster_bench, print_cluster_bench
+    from pressqa.benchmarks import report
+    from pressqa.benchmarks.bench import run_bench
+    from pressqa.evaluation.evaluate import EvalInputError, load_questions
 
-        result = cluster_bench(cluster_releases, None if large else cluster_count, settings, 4, 30, log=say)
-        print_cluster_bench(result)
-        name = "cluster-bench"
-    elif extraction:
-        from pressqa.benchmarks.extraction import measure, sample_releases
+    try:
+        texts = [item.question for item in load_questions(questions)]
+    except EvalInputError as exc:
+        fail(str(exc))
+    result = run_bench(get_settings(), texts, repeats, releases, large, say=say)
+    report.print_bench(result)
+    say(f"results: {report.save(result, out, 'bench')}")
 
-        result = measure(sample_releases(cluster_releases, extraction_count))
-        report.print_extraction(result, cluster_releases.name, echo=typer.echo)
-        name = "extraction-bench"
-    elif families:
-        from pressqa.benchmarks.families import run
 
-        result = run(cluster_releases, families_count, settings, say)
-        report.print_families(result, echo=typer.echo)
-        name = "families-bench"
-    else:
-        from pressqa.benchmarks.bench import run_bench
-        from pressqa.evaluation.evaluate import EvalInputError, load_questions
+@bench_app.command("cluster")
+def bench_cluster(
+    releases: Releases = DOJ_RELEASES,
+    count: Annotated[int, typer.Option(min=3, help="Releases taken (all with --large).")] = 300,
+    large: Annotated[bool, typer.Option(help="Every release of --releases.")] = False,
+    out: Out = Path("eval/results"),
+) -> None:
+    """The scale-out figures: Ray ingest and serving against one process."""
+    from pressqa.benchmarks import report
+    from pressqa.benchmarks.cluster import cluster_bench, print_cluster_bench
 
-        try:
-            texts = [item.question for item in load_questions(questions)]
-        except EvalInputError as exc:
-            fail(str(exc))
-        result = run_bench(settings, texts, repeats, releases, large, say=say)
-        report.print_bench(result)
-        name = "bench"
-    say(f"results: {report.save(result, out, name)}")
+    require_file(releases, "releases (give --releases FILE.jsonl)")
+    require_ray("bench cluster")
+    result = cluster_bench(releases, None if large else count, get_settings(), 4, 30, log=say)
+    print_cluster_bench(result)
+    say(f"results: {report.save(result, out, 'cluster-bench')}")
+
+
+@bench_app.command("extraction")
+def bench_extraction(
+    releases: Releases = DOJ_RELEASES,
+    count: Annotated[int, typer.Option(min=3, help="Pages built.")] = 60,
+    out: Out = Path("eval/results"),
+) -> None:
+    """Page extraction: text, title and date per page template, beside the whole-text baseline."""
+    from pressqa.benchmarks import report
+    from pressqa.benchmarks.extraction import measure, sample_releases
+
+    require_file(releases, "releases (give --releases FILE.jsonl)")
+    result = measure(sample_releases(releases, count))
+    report.print_extraction(result, releases.name, echo=typer.echo)
+    say(f"results: {report.save(result, out, 'extraction-bench')}")
+
+
+@bench_app.command("families")
+def bench_families(
+    releases: Releases = DOJ_RELEASES,
+    count: Annotated[int, typer.Option(min=3, help="Releases each pair set is built from.")] = 400,
+    out: Out = Path("eval/results"),
+) -> None:
+    """Release families: the rule on labelled pairs, then ingest with and without it."""
+    from pressqa.benchmarks import report
+    from pressqa.benchmarks.families import run
+
+    require_file(releases, "releases (give --releases FILE.jsonl)")
+    result = run(releases, count, get_settings(), say)
+    report.print_families(result, echo=typer.echo)
+    say(f"results: {report.save(result, out, 'families-bench')}")
+
+
+@bench_app.command("reader")
+def bench_reader(
+    questions: Annotated[Path, typer.Option(help="Questions to ask (project JSONL).")] = Path("eval/questions.jsonl"),
+    corpus: Annotated[list[Path] | None, typer.Option(help="Releases (JSONL or folders) to ask them over.")] = None,
+    out: Out = Path("eval/results"),
+) -> None:
+    """The reader's accuracy against its time, per setting."""
+    _reader_bench(get_settings(), questions, corpus, out)
 
 
 def _reader_bench(settings, questions: Path, corpus: list[Path] | None, out: Path) -> None:

@@ -45,7 +45,7 @@ def eval_command(
     from pressqa.evaluation.corpus_index import CorpusError
     from pressqa.evaluation.evaluate import EvalInputError
     from pressqa.evaluation.report import print_table, write_outputs
-    from pressqa.reader.span_reader import default_weights
+    from pressqa.reader.span_model import default_weights
     from pressqa.retrieval.retrieve import Mode
 
     settings = get_settings()
@@ -119,7 +119,7 @@ def eval_suite_command(
         suite_lines,
     )
     from pressqa.evaluation.suite_report import plot_suite
-    from pressqa.reader.span_reader import default_weights
+    from pressqa.reader.span_model import default_weights
     from pressqa.retrieval.embed import default_cache_dir
 
     settings = get_settings()

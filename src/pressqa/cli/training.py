@@ -35,8 +35,9 @@ def train_reader(
 ) -> None:
     """Train the learned span reader; held-out figures (the learning curve) and a checkpoint every few minutes, so a
     rerun of the same command resumes where it stopped."""
-    from pressqa.reader.span_reader import default_weights
-    from pressqa.training.run import TrainingInputError, TrainingOptions, check_inputs, run_training
+    from pressqa.reader.span_model import default_weights
+    from pressqa.training.run import TrainingInputError, check_inputs, run_training
+    from pressqa.training.train import TrainingOptions
 
     sources = tuple(dict.fromkeys(data or ["qamr"]))
     options = TrainingOptions(
@@ -138,7 +139,7 @@ def synth_questions(
 ) -> None:
     """Generate template questions (who did it, when, how much, who holds a role) over DOJ releases that no
     evaluation set uses, for `pressqa train-reader --synthetic`."""
-    from pressqa.reader.span_reader import default_weights
+    from pressqa.reader.span_model import default_weights
     from pressqa.training.run import TrainingInputError, write_synthetic
 
     embedder = engine_for().embedder if check else None

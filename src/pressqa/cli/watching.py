@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from pressqa.cli.app import app, engine_for, fail
+from pressqa.cli.app import app, engine_for, fail, show
+from pressqa.config import get_settings
 from pressqa.retrieval.index import IndexNotReady
 
 WatchId = Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="The saved question's id (pressqa watches list).")]
@@ -27,11 +28,13 @@ def add(
     """Save a question; every release ingested from now on is asked it."""
     from pydantic import ValidationError
 
-    from pressqa.service.watch_models import WatchIn, watch_created
+    from pressqa.service.request_limits import RequestModels
+    from pressqa.service.watch_models import watch_created
     from pressqa.service.webhooks import WebhookError
 
     try:
-        body = WatchIn(question=question, min_confidence=min_confidence, webhook_url=webhook)
+        watch_in = RequestModels.for_settings(get_settings()).watch
+        body = watch_in(question=question, min_confidence=min_confidence, webhook_url=webhook)
     except ValidationError as exc:
         fail(f"invalid question: {exc.errors()[0]['msg']}", 2)
     try:
@@ -92,13 +95,12 @@ def hits(
         fail(str(exc))
     if rows is None:
         fail(f"no saved question with id {watch_id}")
-    if as_csv:
-        from pressqa.service.export import hits_csv
+    from pressqa.service.export import hits_csv
 
-        typer.echo(hits_csv(engine, watch_id, rows), nl=False)
-        return
-    if as_json:
-        typer.echo(json.dumps([r.model_dump() for r in rows], indent=2, ensure_ascii=False))
-        return
-    for row in rows:
-        typer.echo(f"{row.found}\t{row.answer}\t{row.doc_id}\t{row.title or ''}")
+    show(
+        as_json,
+        as_csv,
+        lambda: json.dumps([r.model_dump() for r in rows], indent=2, ensure_ascii=False),
+        lambda: hits_csv(engine, watch_id, rows),
+        lambda: ((f"{r.found}\t{r.answer}\t{r.doc_id}\t{r.title or ''}", False) for r in rows),
+    )

@@ -11,7 +11,7 @@ Two releases are one family when three tests agree:
    (another defendant of the same scheme, the same notice for another county, the next stage of a case)
    differs exactly there. On the DOJ collection such template twins outnumber true duplicates five to one
    among releases a week apart with 40% of their 5-grams in common, so the first two tests alone would hide
-   one release behind another (`pressqa bench --families`).
+   one release behind another (`pressqa bench families`).
 """
 
 import difflib

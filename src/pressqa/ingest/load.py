@@ -169,7 +169,7 @@ def _declared(soup: BeautifulSoup) -> tuple[str | None, str | None, str | None]:
 
 def visible_text_fields(html: str) -> dict:
     """The whole visible text of a page, with its declared title and date: the fallback, and the baseline
-    `pressqa bench --extraction` measures trafilatura against."""
+    `pressqa bench extraction` measures trafilatura against."""
     soup = BeautifulSoup(html, "html.parser")
     title, date, _ = _declared(soup)
     return {"text": _visible_text(soup), "title": title, "date": date}

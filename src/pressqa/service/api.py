@@ -20,28 +20,24 @@ from fastapi.staticfiles import StaticFiles
 from pressqa import __version__
 from pressqa.config import Settings, get_settings
 from pressqa.retrieval.index import IndexNotReady
-from pressqa.service import conversation
 from pressqa.service.admission import Admission, DeadlineExceeded, Overloaded
-from pressqa.service.api_models import AskRequest, FeedbackIn
+from pressqa.service.answering import entity_name, timeline_page
 from pressqa.service.api_responses import (
-    AskResponse,
     DocumentOut,
     DocumentSummary,
     DocumentWritten,
-    FeedbackWritten,
     Health,
     TimelineResponse,
-    asked_response,
     document_out,
     document_summary,
-    timeline_response,
 )
-from pressqa.service.deps import QUEUED_WRITE_ERRORS, WRITE_ERRORS, Engine, require_api_key
-from pressqa.service.export import CSV_RESPONSE, Format, answers_csv, csv_response, timeline_csv, wants_csv
-from pressqa.service.filters import Narrowing, passes
+from pressqa.service.deps import QUEUED_WRITE_ERRORS, Engine, require_api_key
+from pressqa.service.export import CSV_RESPONSE, Format, csv_response, timeline_csv, wants_csv
+from pressqa.service.filters import Narrowing
 from pressqa.service.metrics import CONTENT_TYPE, ServerMetrics, route_of
-from pressqa.service.qa import PressQA, UnknownAnswer, UnknownRelease
-from pressqa.service.timeline import describe, timeline
+from pressqa.service.qa import PressQA
+from pressqa.service.question_routes import limited_router
+from pressqa.service.request_limits import RequestModels
 from pressqa.service.upload import BodyLimit, document_body_schema, document_from_request
 from pressqa.service.watch_routes import router as watch_router
 from pressqa.service.watches import resend_pending, safely_check_releases
@@ -60,37 +56,12 @@ async def chat_page() -> FileResponse:  # async: served on the event loop, never
     return FileResponse(str(STATIC / "index.html"), media_type="text/html")
 
 
-@router.post(
-    "/ask",
-    response_model=AskResponse,
-    summary="Answer a question with cited passages",
-    responses={
-        503: {"description": "Busy: no slot came free in time (see Retry-After); nothing was done."},
-        504: {"description": "The question ran past its deadline and was stopped."},
-        **CSV_RESPONSE,
-    },
-)
-async def ask(body: AskRequest, request: Request, engine: Engine, format_: Format = None) -> AskResponse | Response:
-    timeout_ms = body.timeout_ms or engine.settings.question_deadline_ms
-    deadline = time.monotonic() + timeout_ms / 1000
-    async with request.app.state.admission.admitted(deadline):  # 503 at once when it cannot be answered in time
-        request_ = body.to_request(deadline)
-        asked = await run_in_threadpool(conversation.ask, engine, request_, body.turn(), body.answer_count)
-    if request.app.state.metrics:
-        request.app.state.metrics.asked(asked.result.answer is not None)
-    response = asked_response(asked, body.question)
-    if wants_csv(request, format_):
-        text = await run_in_threadpool(answers_csv, engine, body.question, response)
-        return csv_response(text, "pressqa-answers")
-    return response
-
-
 def check_name(value: str) -> str:
-    """A timeline's entity: one line of printable text."""
-    value = " ".join(value.split())
-    if not value or not value.isprintable():
-        raise HTTPException(status_code=422, detail="q: give the name of a company, product or person")
-    return value
+    """A timeline's entity, or 422."""
+    try:
+        return entity_name(value)
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=f"q: {exc}") from exc
 
 
 @router.get(
@@ -118,17 +89,10 @@ async def get_timeline(
     name = check_name(q)
     if date_from and date_to and date_from > date_to:
         raise HTTPException(status_code=422, detail="from must not be after to")
-    start, end = (d.isoformat() if d else None for d in (date_from, date_to))
+    dates = tuple(d.isoformat() if d else None for d in (date_from, date_to))
     narrowing = Narrowing(source, tuple(check_name(n) for n in names or ()))
-
-    def read() -> tuple[list, list]:
-        with engine.reading() as index:
-            entries = timeline(index, name, start, end, keep=lambda doc: passes(doc, narrowing))
-            return entries, describe(index, entries[offset : offset + limit], name)
-
     async with request.app.state.read_admission.admitted():  # its own budget: never a question's slot
-        entries, page = await run_in_threadpool(read)
-    response = timeline_response(name, page, len(entries), offset, limit)
+        response = await run_in_threadpool(timeline_page, engine, name, dates, offset, limit, narrowing)
     return csv_response(timeline_csv(response), "pressqa-timeline") if wants_csv(request, format_) else response
 
 
@@ -188,28 +152,6 @@ async def delete_document(doc_id: str, request: Request, engine: Engine) -> Docu
     if not removed:
         raise HTTPException(status_code=404, detail=f"No document with id {doc_id!r}.")
     return DocumentWritten(doc_id=doc_id, status="deleted", chunks=0)
-
-
-@router.post(
-    "/feedback",
-    response_model=FeedbackWritten,
-    status_code=201,
-    summary="Say whether an answer was right (and where the right one is); saved before the response",
-    dependencies=[Depends(require_api_key)],
-    responses={
-        200: {"description": "This answer had a verdict already: replaced."},
-        404: {"description": "No such release."},
-        **WRITE_ERRORS,
-    },
-)
-def add_feedback(body: FeedbackIn, response: Response, engine: Engine) -> FeedbackWritten:
-    try:
-        row_id, status = engine.record_feedback(body.to_feedback())
-    except UnknownAnswer as exc:
-        raise HTTPException(status_code=404 if isinstance(exc, UnknownRelease) else 422, detail=str(exc)) from exc
-    if status == "updated":
-        response.status_code = 200
-    return FeedbackWritten(id=row_id, status=status)
 
 
 @router.get("/health", response_model=Health, summary="Model, index size and version")
@@ -308,6 +250,7 @@ def create_app(settings: Settings | None = None, engine: PressQA | None = None) 
     app.state.write_admission = Admission.for_writes(settings)
     app.state.read_admission = Admission.for_reads(settings)
     app.include_router(router)
+    app.include_router(limited_router(RequestModels.for_settings(settings)))
     app.include_router(watch_router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.middleware("http")(_security_headers)

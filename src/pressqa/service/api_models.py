@@ -3,9 +3,8 @@
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from pressqa.config import get_settings
 from pressqa.reader.question import asks_for_list
 from pressqa.retrieval.feedback_table import Feedback
 from pressqa.retrieval.retrieve import Filters, Mode
@@ -45,13 +44,10 @@ class FiltersIn(BaseModel):
 
 
 def check_question(value: str) -> str:
-    """One line of at most `max_question_chars` printable characters, spaces collapsed."""
+    """One line of printable characters, spaces collapsed (its length is the app's limit: `request_limits`)."""
     value = " ".join(value.split())
     if not value:
         raise ValueError("the question is empty")
-    limit = get_settings().max_question_chars
-    if len(value) > limit:
-        raise ValueError(f"the question is longer than {limit} characters")
     if any(ord(ch) < 32 for ch in value):
         raise ValueError("the question contains control characters")
     return value
@@ -103,7 +99,7 @@ class AskRequest(BaseModel):
     top_k: int | None = Field(default=None, ge=1, description="Passages to return (default from settings).")
     mode: Mode = Mode.hybrid
     filters: FiltersIn | None = None
-    answers: int | Literal["auto"] = Field(
+    answers: Annotated[int, Field(ge=1)] | Literal["auto"] = Field(
         default=1,
         description="Up to this many answers, each from a different release (at most `max_answers`, 20 by "
         "default); 'auto': a list when the question asks for one ('Which companies…', 'Who were…'), else one.",
@@ -129,32 +125,17 @@ class AskRequest(BaseModel):
         "'who leads it?') is read with it, and the response says how it was understood.",
     )
 
-    @field_validator("top_k")
-    @classmethod
-    def _top_k(cls, value: int | None) -> int | None:
-        limit = get_settings().max_top_k
-        if value is not None and value > limit:
-            raise ValueError(f"top_k must be at most {limit}")
-        return value
-
-    @field_validator("answers")
-    @classmethod
-    def _answers(cls, value: int | str) -> int | str:
-        limit = get_settings().max_answers
-        if isinstance(value, int) and not 1 <= value <= limit:
-            raise ValueError(f"answers must be between 1 and {limit}, or 'auto'")
-        return value
-
-    def answer_count(self, understood_as: str | None = None) -> int:
+    def answer_count(self, understood_as: str | None, auto: int) -> int:
         """How many answers to give: `answers`, with 'auto' resolved from the wording of the question (as it was
-        understood, for a follow-up)."""
+        understood, for a follow-up): `auto` answers for a list, else one."""
         if self.answers != "auto":
             return self.answers
-        return get_settings().auto_list_answers if asks_for_list(understood_as or self.question) else 1
+        return auto if asks_for_list(understood_as or self.question) else 1
 
-    def to_request(self, deadline: float | None = None) -> Request:
-        """The question with its options (a list's count is decided once a follow-up is understood)."""
-        args = (self.question, self.top_k, self.mode, self.to_filters(), self.answer_count(), self.order == "date")
+    def to_request(self, deadline: float | None, auto: int) -> Request:
+        """The question with its options (a list's count is decided again once a follow-up is understood)."""
+        count = self.answer_count(None, auto)
+        args = (self.question, self.top_k, self.mode, self.to_filters(), count, self.order == "date")
         narrowing = self.filters.narrowing() if self.filters else None
         return Request(*args, deadline=deadline, narrowing=narrowing, prefer_recent=self.prefer == "recent")
 

@@ -13,7 +13,7 @@ from pressqa.retrieval.embed import Embedder
 
 
 def make_reader(settings: Settings, embedder: Embedder) -> Reader:
-    """The reader named by the `reader` setting: 'learned', 'heuristic' or a local transformers QA model folder."""
+    """The reader named by the `reader` setting: 'learned', 'heuristic' or 'transformers' (from `reader_path`)."""
     if settings.reader == "heuristic":
         return HeuristicReader(settings.reader_sentences)
     if settings.reader == "learned":
@@ -29,14 +29,14 @@ def make_reader(settings: Settings, embedder: Embedder) -> Reader:
         )
     from pressqa.reader.hf_reader import TransformersReader
 
-    return TransformersReader(settings.reader)
+    return TransformersReader(str(settings.reader_path))
 
 
 def make_calibration(settings: Settings) -> Calibration | None:
     """Maps the learned reader's scores to probabilities of being right; None: scores stay raw."""
     if settings.reader != "learned" or not settings.calibrate_scores:
         return None
-    from pressqa.reader.span_reader import default_weights
+    from pressqa.reader.span_model import default_weights
 
     return load_calibration(settings.calibration, settings.reader_weights or default_weights())
 

@@ -91,7 +91,7 @@ class LiveIndex:
     def _write(self, base: Index) -> Iterator[Index]:
         nxt = base.fork()
         # BM25's rebuild holds the interpreter lock for its whole time: in a process of its own, questions go on.
-        nxt.background = shared_background(self.settings.write_nice)
+        nxt.derived.background = shared_background(self.settings.write_nice)
         try:
             yield nxt
             if not nxt.store.in_transaction:  # nothing to save (or a table that commits its own rows)

@@ -9,30 +9,13 @@ from fastapi import Path as PathParam
 
 from pressqa.service.deps import WRITE_ERRORS, Engine, require_api_key
 from pressqa.service.export import CSV_RESPONSE, Format, csv_response, hits_csv, wants_csv
-from pressqa.service.watch_models import HitOut, WatchCreated, WatchIn, WatchOut, watch_created, watch_out
+from pressqa.service.watch_models import HitOut, WatchOut, watch_out
 from pressqa.service.watches import found_hits
-from pressqa.service.webhooks import WebhookError
 
 router = APIRouter()
 
 
 WatchId = Annotated[int, PathParam(ge=1, le=2**63 - 1, description="The saved question's id.")]
-
-
-@router.post(
-    "/watches",
-    response_model=WatchCreated,
-    status_code=201,
-    summary="Save a question: every release added from now on is asked it, and its answers are kept as hits",
-    dependencies=[Depends(require_api_key)],
-    responses={422: {"description": "An empty question, or a webhook URL that cannot be used."}, **WRITE_ERRORS},
-)
-def add_watch(body: WatchIn, engine: Engine) -> WatchCreated:
-    try:
-        watch = engine.add_watch(body.question, body.min_confidence, body.webhook_url, body.stored_filters())
-    except WebhookError as exc:
-        raise HTTPException(status_code=422, detail=f"webhook_url: {exc}") from exc
-    return watch_created(watch)
 
 
 @router.get("/watches", response_model=list[WatchOut], summary="The saved questions, with their hit counts")

@@ -1,12 +1,12 @@
 """The training commands as library calls: check the inputs, train the reader, write held-out sets."""
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 from pressqa.retrieval.embed import Embedder
+from pressqa.training.gather import SOURCES, gather
 from pressqa.training.qamr import read_qas, read_sentences, split_by_document, squad_set
-from pressqa.training.train import SOURCES, gather, train
+from pressqa.training.train import TrainingOptions, train
 
 NEEDED = {
     "qamr": "qamr/wiki-sentences.tsv",
@@ -24,21 +24,6 @@ class TrainingInputError(ValueError):
     def __init__(self, message: str, code: int = 1) -> None:
         super().__init__(message)
         self.code = code
-
-
-@dataclass
-class TrainingOptions:
-    sources: tuple[str, ...] = ("qamr",)
-    init: Path | None = None
-    epochs: int = 3
-    seed: int = 13
-    limit: int | None = None
-    qamr_sample: int | None = None
-    learning_rate: float = 5e-5
-    int8: bool = True
-    tuned_layers: int | None = None
-    swap_negatives: float = 0.0
-    synthetic: Path | None = None
 
 
 def check_inputs(shared: Path, options: TrainingOptions) -> None:
@@ -64,18 +49,7 @@ def run_training(shared: Path, out: Path, options: TrainingOptions, embedder: Em
     data = gather(
         shared, o.sources, o.seed, o.limit, o.qamr_sample, log=log, swap_rate=o.swap_negatives, synthetic=o.synthetic
     )
-    return train(
-        data,
-        out,
-        embedder,
-        o.epochs,
-        o.seed,
-        tuned=o.tuned_layers,
-        init=o.init,
-        learning_rate=o.learning_rate,
-        int8=o.int8,
-        log=log,
-    )
+    return train(data, out, embedder, o, log)
 
 
 def write_qamr_set(qamr: Path, out: Path, seed: int, distractors: bool) -> str:

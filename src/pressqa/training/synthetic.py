@@ -221,9 +221,9 @@ def agreed_by_reader(rows: list[dict], releases: list[dict], weights: Path, embe
     """The rows whose answer the reader at `weights`, reading the answer's sentence, finds word for word."""
     from pressqa.ingest.analyze import Analyzer
     from pressqa.metrics import exact_match
-    from pressqa.reader.span_reader import load_model
+    from pressqa.reader.span_model import load_model
     from pressqa.training.data import QAText, build_examples
-    from pressqa.training.train import encode_examples, predict
+    from pressqa.training.encoding import encode_examples, predict
 
     texts = {r["id"]: QAText(r["id"], r["text"]) for r in releases}
     for row in rows:
