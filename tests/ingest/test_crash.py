@@ -42,7 +42,7 @@ app(["ingest"])
 POINTS = [
     ("pressqa.ingest.pipeline:prepare", 1, "old"),  # before anything is written
     ("pressqa.retrieval.index:Index.save", 1, "old"),  # changes made, store not committed
-    ("pressqa.retrieval.index:atomic_write", 1, "new"),  # store committed, vectors not written
+    ("pressqa.retrieval.derived:atomic_write", 1, "new"),  # store committed, vectors not written
     ("faiss:write_index", 1, "new"),  # vectors half-written beside the old file
     ("os:replace", 2, "new"),  # old BM25 moved aside, new one not yet in place
     ("pressqa.retrieval.manifest:write_manifest", 1, "new"),  # everything but the manifest written

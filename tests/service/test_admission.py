@@ -198,15 +198,15 @@ def test_timelines_have_a_budget_of_their_own_and_never_take_a_question_slot(cor
     settings = corpus_engine.settings.model_copy(update=update)
     engine = PressQA(settings)
     engine.embedder = corpus_engine.embedder
-    import pressqa.service.api as api
+    import pressqa.service.answering as answering
 
-    timeline = api.timeline
+    timeline = answering.timeline
 
     def slow_timeline(*args, **kwargs):
         time.sleep(1.0)
         return timeline(*args, **kwargs)
 
-    monkeypatch.setattr(api, "timeline", slow_timeline)
+    monkeypatch.setattr(answering, "timeline", slow_timeline)
     results: list = []
     with TestClient(create_app(settings, engine)) as client:
         threads = [

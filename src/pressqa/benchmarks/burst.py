@@ -10,7 +10,15 @@ from pathlib import Path
 
 import httpx
 
-from pressqa.benchmarks.loadtest import QUESTIONS, SHED, TIMED_OUT, free_port, percentiles_ms, start_server
+from pressqa.benchmarks.loadtest import (
+    QUESTIONS,
+    SHED,
+    TIMED_OUT,
+    free_port,
+    percentiles_ms,
+    start_server,
+    wait_until_idle,
+)
 
 WARM_QUESTIONS = 10  # asked one at a time first: a server that has been running knows its questions' time
 QUIET_S = 1.0
@@ -27,6 +35,7 @@ def burst(index_dir: Path, questions: int, deadline_ms: int, log=print, asked: l
         server = start_server(work, port, Path(tmp) / "server.log")
         base = f"http://127.0.0.1:{port}"
         try:
+            wait_until_idle(server.pid)  # started: the writes' models loaded beside, so they do not slow the warm-up
             with httpx.Client(base_url=base, timeout=60) as http:
                 for n in range(WARM_QUESTIONS):
                     http.post("/ask", json={"question": asked[n % len(asked)]})

@@ -157,6 +157,28 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return current, peak
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time used so far by a process and its children (the server's background worker included)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for member in [pid, *_children(pid)]:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def wait_until_idle(pid: int, window: float = 1.0, busy: float = 0.05, timeout: float = 120.0) -> None:
+    """Until a process (children included) has used under `busy` of a core for `window` seconds: a server that
+    has finished starting, its background worker's models loaded."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        before = cpu_seconds(pid)
+        time.sleep(window)
+        if cpu_seconds(pid) - before < busy * window:
+            return
+
+
 def _children(pid: int) -> list[int]:
     """Direct children, whichever of the process's threads started them."""
     found = []
@@ -239,6 +261,8 @@ def run(
         log(f"serving a copy of {index_dir}/ on 127.0.0.1:{port} …")
         server_log = Path(tmp) / "server.log"
         server = start_server(work, port, server_log, ray, replicas)
+        if ray is None:
+            wait_until_idle(server.pid)  # started: the writes' models loaded in the background worker
         tally, memory = Tally(), []
         start = time.monotonic()
         until = start + seconds
