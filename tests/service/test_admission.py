@@ -108,14 +108,15 @@ def test_a_question_past_its_deadline_stops_before_the_next_stage(corpus_engine)
 
 @pytest.fixture()
 def busy_client(corpus_engine, monkeypatch):
-    """One question in flight at a time, none queued; questions take 0.5 s more than they do."""
+    """One question in flight at a time, none queued; questions take 2 s more than they do (far from "at once" even
+    on a loaded 2-core machine)."""
     settings = corpus_engine.settings.model_copy(update={"max_questions_in_flight": 1, "max_questions_waiting": 0})
     engine = PressQA(settings)
     engine.embedder = corpus_engine.embedder
     retrieve = engine.pipeline.retrieve
 
     def slow_retrieve(*args, **kwargs):
-        time.sleep(0.5)
+        time.sleep(2.0)
         return retrieve(*args, **kwargs)
 
     monkeypatch.setattr(engine.pipeline, "retrieve", slow_retrieve)
@@ -138,7 +139,7 @@ def test_overload_gets_503_with_retry_after_at_once_and_health_stays_fast(busy_c
     time.sleep(0.2)
     started = time.monotonic()
     assert busy_client.get("/health").status_code == 200
-    assert time.monotonic() - started < 0.3  # not queued behind the question in flight
+    assert time.monotonic() - started < 1.0  # not queued behind the question in flight
     for thread in threads:
         thread.join()
     codes = sorted(r.status_code for r, _ in results)
@@ -146,7 +147,7 @@ def test_overload_gets_503_with_retry_after_at_once_and_health_stays_fast(busy_c
     for response, seconds in results:
         if response.status_code == 503:
             assert response.headers["retry-after"] == "1" and "busy" in response.json()["detail"]
-            assert seconds < 0.3  # refused at once, not after the question in flight
+            assert seconds < 1.0  # refused at once, not after the question in flight
 
 
 def test_a_request_deadline_gives_504(busy_client):
