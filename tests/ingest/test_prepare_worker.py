@@ -1,6 +1,8 @@
+import os
+
 import numpy as np
 
-from pressqa.background import Background
+from pressqa.background import shared_background
 from pressqa.ingest.load import content_hash, load_paths
 from pressqa.ingest.pipeline import prepare
 from pressqa.ingest.prepare_worker import prepare_in
@@ -10,12 +12,9 @@ from tests.conftest import CORPUS
 def test_the_background_process_prepares_what_the_server_would(models):
     docs = [(d, content_hash(d), "api") for d in load_paths([CORPUS]).documents[:2]]
     here = prepare(docs, models.settings, models.embedder, models.analyzer)
-    worker = Background(nice=0)
-    try:
-        there = prepare_in(worker, docs, models.settings)
-        assert worker.worker_pid() is not None
-    finally:
-        worker.close()
+    worker = shared_background(models.settings.write_nice)  # the one the server's writes use (started once)
+    there = prepare_in(worker, docs, models.settings)
+    assert worker.worker_pid() not in (None, os.getpid())
     assert [p.doc.doc_id for p in there] == [p.doc.doc_id for p in here]
     for a, b in zip(there, here, strict=True):
         assert a.chunks == b.chunks and len(a.chunks) > 0

@@ -15,6 +15,13 @@ def writer(tmp_path, models):
         yield client
 
 
+@pytest.fixture(scope="module")
+def untouched_writer(tmp_path_factory, models):
+    """One such API shared by the tests that check bad feedback saves nothing (each leaves it as it was)."""
+    with writable_client(tmp_path_factory.mktemp("refused"), models, KEY) as client:
+        yield client
+
+
 def asked(client, question: str) -> dict:
     answer = client.post("/ask", json={"question": question}).json()["answer"]
     return {k: answer[k] for k in ("text", "doc_id", "start", "end")}
@@ -67,9 +74,9 @@ def test_feedback_needs_the_key_like_every_write(client, writer):
         ({"rating": 5}, 422, "rating"),
     ],
 )
-def test_bad_feedback_gets_a_clear_4xx_and_saves_nothing(writer, change, status, fragment):
+def test_bad_feedback_gets_a_clear_4xx_and_saves_nothing(untouched_writer, change, status, fragment):
     question = "When did CT041 receive RMAT?"
-    body = {"question": question, "answer": asked(writer, question), "verdict": "right", **change}
-    response = writer.post("/feedback", json=body, headers=AUTH)
+    body = {"question": question, "answer": asked(untouched_writer, question), "verdict": "right", **change}
+    response = untouched_writer.post("/feedback", json=body, headers=AUTH)
     assert response.status_code == status and fragment in response.json()["detail"]
-    assert saved(writer) == []
+    assert saved(untouched_writer) == []

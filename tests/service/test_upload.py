@@ -25,6 +25,13 @@ def writer(tmp_path, models):
         yield client
 
 
+@pytest.fixture(scope="module")
+def untouched_writer(tmp_path_factory, models):
+    """One such API shared by the tests that check a bad request changes nothing (each leaves it as it was)."""
+    with writable_client(tmp_path_factory.mktemp("refused"), models, KEY, max_document_bytes=64 * 1024) as client:
+        yield client
+
+
 def on_disk(client) -> set[str]:
     """The documents a fresh load of the index folder holds: what survives a restart."""
     index = Index.load(client.app.state.engine.settings.index_dir)
@@ -43,11 +50,11 @@ def test_writes_are_off_without_a_configured_key(client, request_args):
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {KEY}"}])
-def test_writes_need_the_right_key(writer, headers):
-    response = writer.post("/documents", json={"text": RELEASE}, headers=headers)
+def test_writes_need_the_right_key(untouched_writer, headers):
+    response = untouched_writer.post("/documents", json={"text": RELEASE}, headers=headers)
     assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer"
-    assert writer.delete("/documents/001_dddbf5ee798e36f0.txt", headers=headers).status_code == 401
-    assert len(on_disk(writer)) == 3
+    assert untouched_writer.delete("/documents/001_dddbf5ee798e36f0.txt", headers=headers).status_code == 401
+    assert len(on_disk(untouched_writer)) == 3
 
 
 def test_posted_release_is_durable_searchable_and_idempotent(writer):
@@ -120,12 +127,12 @@ def test_uploaded_html_keeps_text_and_drops_scripts(writer):
         ({"files": {"other": ("a.txt", RELEASE.encode(), "text/plain")}}, 422, "'file'"),
     ],
 )
-def test_bad_documents_get_a_clear_4xx_and_change_nothing(writer, kwargs, status, fragment):
+def test_bad_documents_get_a_clear_4xx_and_change_nothing(untouched_writer, kwargs, status, fragment):
     kwargs.setdefault("headers", {}).update(AUTH)
-    response = writer.post("/documents", **kwargs)
+    response = untouched_writer.post("/documents", **kwargs)
     assert response.status_code == status, response.text
     assert fragment in response.json()["detail"]
-    assert len(on_disk(writer)) == 3 and len(writer.get("/documents").json()) == 3
+    assert len(on_disk(untouched_writer)) == 3 and len(untouched_writer.get("/documents").json()) == 3
 
 
 def test_oversized_bodies_get_413_before_they_are_read(writer):
